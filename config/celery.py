@@ -1,0 +1,65 @@
+"""The Celery app: queues, routes and the reliability settings every readq worker shares.
+
+``celery -A config.celery worker`` and ``celery -A config.celery flower`` work as for any Celery app.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from celery import Celery
+
+from config.settings import Settings, get_settings
+
+
+class Queue(StrEnum):
+    """One queue per stage, so I/O-bound fetching and CPU-bound extraction scale apart."""
+
+    FETCH = "fetch"
+    EXTRACT = "extract"
+    INDEX = "index"
+
+
+TASK_ROUTES = {
+    "readq.fetch": {"queue": Queue.FETCH.value},
+    "readq.extract": {"queue": Queue.EXTRACT.value},
+    "readq.index": {"queue": Queue.INDEX.value},
+}
+
+
+def celery_config(settings: Settings) -> dict[str, object]:
+    return {
+        "broker_url": settings.redis_url,
+        "broker_transport_options": {
+            # Every key Celery writes (queues, unacked, bindings, pidbox, events) carries readq's prefix.
+            "global_keyprefix": settings.redis_prefix,
+            "visibility_timeout": settings.visibility_timeout,
+        },
+        "broker_connection_retry_on_startup": True,
+        "broker_connection_max_retries": None,
+        "task_routes": TASK_ROUTES,
+        "task_default_queue": Queue.FETCH.value,
+        "task_serializer": "json",
+        "result_serializer": "json",
+        "accept_content": ["json"],
+        "event_serializer": "json",
+        "task_ignore_result": True,
+        "result_backend": None,
+        # At least once: a task is acknowledged after it ran, and given back if its worker dies mid-task.
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        "worker_cancel_long_running_tasks_on_connection_loss": True,
+        "worker_send_task_events": True,
+        "task_send_sent_event": True,
+        "worker_hijack_root_logger": False,
+    }
+
+
+def create_app(settings: Settings | None = None) -> Celery:
+    celery_app = Celery("readq", include=["tasks.fetch", "tasks.extract", "tasks.index"])
+    celery_app.conf.update(celery_config(settings or get_settings()))
+    return celery_app
+
+
+app = create_app()

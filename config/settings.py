@@ -1,0 +1,85 @@
+"""readq's one settings object: every tunable, its default and its unit.
+
+Values come from ``READQ_*`` environment variables, then a ``.env`` file in the working directory, then the
+defaults below. Nothing else in readq reads the environment.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="READQ_", env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True
+    )
+
+    # Services
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    es_url: str = "http://127.0.0.1:9200"
+    es_api_key: SecretStr | None = None
+    es_username: str | None = None
+    es_password: SecretStr | None = None
+    es_ca_certs: str | None = None
+    es_verify_certs: bool = True
+    es_request_timeout: float = 30.0  # s
+    index_prefix: str = Field("readq", pattern=r"^[a-z0-9][a-z0-9_.-]*$")
+    index_shards: int = 1
+    index_replicas: int = 0
+
+    # Broker and reliability
+    visibility_timeout: int = 3600  # s; longer than any task, retry countdown or ETA
+    fetch_concurrency: int = 64  # threads per fetch worker process
+    extract_concurrency: int | None = None  # processes per extract worker; None = one per core
+    index_concurrency: int = 64  # threads per index worker: index tasks that can share one _bulk
+    max_retries: int = 3
+    retry_backoff_max: int = 600  # s
+    extract_time_limit: float = 60.0  # s, hard limit per page; the soft limit is 5 s earlier
+    page_ttl: int = 86400  # s a fetched body waits in Redis for the extract stage
+    batch_ttl: int = 7 * 86400  # s batch counters are kept after their last change
+    worker_max_memory_per_child: int = 400_000  # KiB; an extract child above it is replaced after its task
+
+    # Fetching
+    user_agent: str = "readq/0.1 (+https://github.com/readq/readq)"
+    connect_timeout: float = 5.0  # s
+    read_timeout: float = 20.0  # s between two bytes
+    fetch_deadline: float = 60.0  # s for the whole response, redirects included
+    max_redirects: int = 5
+    max_body_bytes: int = 5 * 1024 * 1024  # decompressed
+    allow_private_networks: bool = False
+
+    # Extraction
+    min_text_chars: int = 200  # less readable text than this is "no readable content"
+
+    # Indexing (group commit)
+    bulk_max_docs: int = 200  # flush when this many documents wait
+    bulk_max_bytes: int = 10 * 1024 * 1024
+    bulk_flush_ms: int = 250  # or when the oldest has waited this long
+    status_flush_ms: int = 1000  # state records are written in bulk at least this often
+
+    # Producer
+    publish_batch_size: int = 1000  # messages per Redis pipeline
+
+    # Flower
+    flower_port: int = 5555
+    flower_basic_auth: SecretStr | None = None  # "user:password"
+
+    @property
+    def pages_alias(self) -> str:
+        return f"{self.index_prefix}-pages"
+
+    @property
+    def status_alias(self) -> str:
+        return f"{self.index_prefix}-status"
+
+    @property
+    def redis_prefix(self) -> str:
+        return f"{self.index_prefix}:"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

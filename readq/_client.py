@@ -1,0 +1,149 @@
+"""``Client``: readq as scripts use it: queue URLs, follow batches, read and search documents."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import redis
+from celery import Celery
+from elasticsearch import ApiError, NotFoundError, TransportError
+
+from config.celery import Queue, create_app
+from config.settings import Settings, get_settings
+from readq import _producer
+from readq._producer import BatchReceipt
+from workers.elastic import install_templates
+from workers.errors import ServiceUnavailable
+from workers.progress import BatchProgress
+from workers.runtime import Runtime
+from workers.urls import normalize_url, url_id
+
+SNIPPET_CHARS = 180
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    url: str
+    title: str | None
+    score: float
+    snippet: str
+    domain: str | None
+    lang: str | None
+    published: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class Client:
+    """One connection set to Redis, Elasticsearch and the broker. Use as a context manager, or call close()."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or get_settings()
+        self.runtime = Runtime(self.settings)
+        self._celery: Celery | None = None
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @property
+    def celery(self) -> Celery:
+        if self._celery is None:
+            self._celery = create_app(self.settings)
+            self._celery.loader.import_default_modules()
+        return self._celery
+
+    def close(self) -> None:
+        self.runtime.close()
+
+    def check(self) -> None:
+        """Raise :class:`ServiceUnavailable` naming the service that does not answer."""
+        try:
+            self.runtime.redis.ping()
+        except redis.RedisError as exc:
+            raise ServiceUnavailable("Redis", self.settings.redis_url, str(exc)) from exc
+        try:
+            self.runtime.es.info()
+        except (TransportError, ApiError) as exc:
+            raise ServiceUnavailable("Elasticsearch", self.settings.es_url, str(exc)) from exc
+
+    def install_templates(self) -> list[str]:
+        return install_templates(self.runtime.es, self.settings)
+
+    def enqueue(self, urls: Iterable[str], batch: str | None = None) -> BatchReceipt:
+        self.check()
+        return _producer.enqueue(urls, batch, celery=self.celery, recorder=self.runtime.recorder,
+                                 chunk_size=self.settings.publish_batch_size,
+                                 status_timeout=self.settings.es_request_timeout)
+
+    def progress(self, batch: str) -> BatchProgress | None:
+        return self.runtime.progress.progress(batch)
+
+    def queue_depths(self) -> dict[str, int]:
+        prefix = self.settings.redis_prefix
+        with self.runtime.redis.pipeline(transaction=False) as pipe:
+            for queue in Queue:
+                pipe.llen(f"{prefix}{queue.value}")
+            pipe.hlen(f"{prefix}unacked")
+            *depths, in_flight = pipe.execute()
+        return {**{q.value: d for q, d in zip(Queue, depths, strict=True)}, "in_flight": in_flight}
+
+    def workers(self, timeout: float = 1.0) -> dict[str, list[str]]:
+        """Workers that answered, with the queues each consumes."""
+        replies = self.celery.control.inspect(timeout=timeout).active_queues() or {}
+        return {name: sorted(q["name"] for q in queues) for name, queues in sorted(replies.items())}
+
+    def status(self, batch: str | None = None, failures: int = 10) -> dict[str, Any]:
+        batches = [batch] if batch else self.runtime.progress.recent_batches(5)
+        return {
+            "queues": self.queue_depths(),
+            "workers": self.workers(),
+            "batches": [p.to_dict() for b in batches if (p := self.progress(b)) is not None],
+            "recent_failures": [
+                f for f in self.runtime.progress.recent_failures(failures * 5) if batch in (None, f.get("batch"))
+            ][:failures],
+        }
+
+    def get(self, url: str) -> dict[str, Any] | None:
+        try:
+            found = self.runtime.es.get(index=self.settings.pages_alias, id=url_id(normalize_url(url)))
+        except NotFoundError:
+            return None
+        return dict(found["_source"])
+
+    def url_status(self, url: str) -> dict[str, Any] | None:
+        try:
+            found = self.runtime.es.get(index=self.settings.status_alias, id=url_id(normalize_url(url)))
+        except NotFoundError:
+            return None
+        return dict(found["_source"])
+
+    def search(self, query: str, *, size: int = 10, domain: str | None = None,
+               lang: str | None = None) -> list[SearchHit]:
+        filters = [{"term": {field: value}} for field, value in (("domain", domain), ("lang", lang)) if value]
+        response = self.runtime.es.search(
+            index=self.settings.pages_alias,
+            size=size,
+            query={"bool": {"must": [{"multi_match": {"query": query, "fields": ["title^3", "description^2",
+                                                                                 "text"]}}],
+                            "filter": filters}},
+            highlight={"fields": {"text": {"fragment_size": SNIPPET_CHARS, "number_of_fragments": 1}},
+                       "pre_tags": ["**"], "post_tags": ["**"]},
+            source_excludes=["text"],
+        )
+        return [_hit(raw) for raw in response["hits"]["hits"]]
+
+
+def _hit(raw: dict[str, Any]) -> SearchHit:
+    source = raw["_source"]
+    fragments = raw.get("highlight", {}).get("text") or [source.get("description") or ""]
+    return SearchHit(
+        url=source["url"], title=source.get("title"), score=float(raw["_score"] or 0.0),
+        snippet=" ".join(fragments[0].split())[: SNIPPET_CHARS * 2], domain=source.get("domain"),
+        lang=source.get("lang"), published=source.get("published"),
+    )

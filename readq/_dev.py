@@ -1,0 +1,104 @@
+"""``readq dev``: readq on one machine without Docker, in the foreground, stopped as a whole by Ctrl-C.
+
+Uses Redis and Elasticsearch where the settings point if they answer; otherwise starts a local ``redis-server``
+and the ``noida-db`` Elasticsearch stand-in with their data under ``.readq/``. Then installs the index
+templates and starts the three stage workers and Flower.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import redis
+from elasticsearch import ApiError, TransportError
+
+from config.settings import Settings
+from readq._client import Client
+from workers.errors import ServiceUnavailable
+from workers.launcher import STAGES, Supervisor, flower_command, worker_command
+
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+START_TIMEOUT = 60.0  # s for a started service to answer
+
+
+def run_dev(settings: Settings, *, state_dir: Path, say: Callable[[str], None]) -> int:
+    supervisor = Supervisor()
+    client = Client(settings)
+    try:
+        _ensure_redis(client, supervisor, state_dir, say)
+        _ensure_elasticsearch(client, supervisor, state_dir, say)
+        created = client.install_templates()
+        say(f"index templates installed (new indices: {', '.join(created) or 'none'})")
+        for stage in STAGES:
+            supervisor.start(f"{stage} worker", worker_command(stage, settings))
+        supervisor.start("flower", flower_command(settings))
+        say(f"workers started for {', '.join(STAGES)}; Flower at http://127.0.0.1:{settings.flower_port}")
+        say("queue with `readq enqueue URL --wait`, search with `readq search WORDS`; Ctrl-C stops everything")
+        return supervisor.run()
+    except (ServiceUnavailable, KeyboardInterrupt):
+        supervisor.stop()
+        raise
+    finally:
+        client.close()
+
+
+def _ensure_redis(client: Client, supervisor: Supervisor, state_dir: Path, say: Callable[[str], None]) -> None:
+    url = client.settings.redis_url
+    if _answers(client.runtime.redis.ping):
+        say(f"Redis: using {url}")
+        return
+    parts = urlsplit(url)
+    server = shutil.which("redis-server")
+    if parts.hostname not in LOCAL_HOSTS or server is None:
+        why = "it is not local" if parts.hostname not in LOCAL_HOSTS else "redis-server is not installed"
+        raise ServiceUnavailable("Redis", url, f"no answer, and readq cannot start one ({why}); "
+                                 "start Redis or set READQ_REDIS_URL")
+    data = state_dir / "redis"
+    data.mkdir(parents=True, exist_ok=True)
+    log = (state_dir / "redis.log").open("ab")
+    supervisor.start("redis-server", [server, "--bind", "127.0.0.1", "--port", str(parts.port or 6379),
+                                      "--dir", str(data), "--appendonly", "yes", "--save", "",
+                                      "--maxmemory-policy", "noeviction"], tier=0, output=log)
+    _wait_until(client.runtime.redis.ping, "Redis", url)
+    say(f"Redis: started redis-server at {url} (data in {data})")
+
+
+def _ensure_elasticsearch(client: Client, supervisor: Supervisor, state_dir: Path,
+                          say: Callable[[str], None]) -> None:
+    url = client.settings.es_url
+    if _answers(client.runtime.es.info):
+        say(f"Elasticsearch: using {url}")
+        return
+    parts = urlsplit(url)
+    noida = shutil.which("noida-db") or str(Path(sys.executable).with_name("noida-db"))
+    if parts.hostname not in LOCAL_HOSTS or not Path(noida).exists():
+        why = "it is not local" if parts.hostname not in LOCAL_HOSTS else "noida-db is not installed"
+        raise ServiceUnavailable("Elasticsearch", url, f"no answer, and readq cannot start one ({why}); "
+                                 "start Elasticsearch or set READQ_ES_URL")
+    data = state_dir / "elasticsearch"
+    log = (state_dir / "elasticsearch.log").open("ab")
+    supervisor.start("noida-db", [noida, "start", "--only", "elasticsearch", "--data-dir", str(data),
+                                  "--elasticsearch-port", str(parts.port or 9200)], tier=0, output=log)
+    _wait_until(client.runtime.es.info, "Elasticsearch", url)
+    say(f"Elasticsearch: started the noida-db stand-in at {url} (data in {data})")
+
+
+def _answers(probe: Callable[[], object]) -> bool:
+    try:
+        probe()
+    except (redis.RedisError, TransportError, ApiError):
+        return False
+    return True
+
+
+def _wait_until(probe: Callable[[], object], service: str, url: str) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while not _answers(probe):
+        if time.monotonic() > deadline:
+            raise ServiceUnavailable(service, url, f"started, but no answer within {START_TIMEOUT:g} s")
+        time.sleep(0.3)

@@ -1,0 +1,305 @@
+"""The ``readq`` command line. Every command has ``--help`` and ``--json``; exit codes are in ``_exit_codes``."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from config.settings import get_settings
+from readq import _exit_codes as exit_codes
+from readq._client import Client
+from readq._extract import extract_source
+from workers.errors import ReadqError, ServiceUnavailable
+from workers.launcher import STAGES, Supervisor, worker_command
+from workers.progress import BatchProgress
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 110}
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def json_option(command: F) -> F:
+    """Add ``--json``: machine-readable output on stdout, nothing else there."""
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")(command)
+
+
+def emit(data: Any, as_json: bool, human: Callable[[], None]) -> None:
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, default=str))
+    else:
+        human()
+
+
+def with_client(command: F) -> F:
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with Client(get_settings()) as client:
+            return command(client, *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(context_settings=CONTEXT_SETTINGS)
+@click.version_option(package_name="readq")
+def cli() -> None:
+    """readq: queue URLs; workers fetch, extract and index them into Elasticsearch; search the result.
+
+    Settings come from READQ_* environment variables or a .env file (see the README).
+    """
+
+
+@cli.command()
+@click.argument("urls", nargs=-1)
+@click.option("--file", "-f", "url_file", type=click.File("r", encoding="utf-8", errors="replace"),
+              help="Read URLs from this file, one per line ('-' for standard input).")
+@click.option("--batch", "-b", help="Batch id to queue under (default: a new one).")
+@click.option("--wait", is_flag=True, help="Show progress until the batch is finished, then its tally.")
+@json_option
+@with_client
+def enqueue(client: Client, urls: tuple[str, ...], url_file: Any, batch: str | None, wait: bool,
+            as_json: bool) -> None:
+    """Queue URLs for fetching, extraction and indexing.
+
+    Exit 0 when every URL was accepted (and, with --wait, none failed), 2 when some were refused or failed,
+    1 when Redis or Elasticsearch is unreachable.
+
+    \b
+    Example:
+        readq enqueue https://example.com/a https://example.com/b --batch demo --wait
+        readq enqueue --file urls.txt --json
+    """
+    if not urls and url_file is None:
+        raise click.UsageError("give URLs as arguments or with --file (use '-' for standard input)")
+    lines: Iterator[str] = iter(urls) if url_file is None else (line for line in url_file)
+    receipt = client.enqueue(lines, batch)
+    if not as_json:
+        click.echo(f"batch {receipt.batch}: {receipt.accepted} accepted, {receipt.already_queued} already queued, "
+                   f"{receipt.refused_count} refused")
+        for refusal in receipt.refused[:20]:
+            click.echo(f"  refused {refusal.url!r}: {refusal.message}", err=True)
+        if receipt.refused_count > 20:
+            click.echo(f"  ... {receipt.refused_count - 20} more refused; --json lists them", err=True)
+    final = _wait_for(client, receipt.batch, as_json) if wait and receipt.accepted else None
+    result = {**receipt.to_dict(), "progress": final.to_dict() if final else None}
+    emit(result, as_json, lambda: final and click.echo(_tally(final)))
+    if receipt.refused_count or (final is not None and final.failed):
+        sys.exit(exit_codes.PARTIAL)
+
+
+def _wait_for(client: Client, batch: str, quiet: bool) -> BatchProgress:
+    from readq._progress import follow_batch
+
+    return follow_batch(client, batch, show=not quiet)
+
+
+def _tally(progress: BatchProgress) -> str:
+    return (f"batch {progress.batch}: {progress.indexed} indexed, {progress.skipped} skipped, "
+            f"{progress.failed} failed of {progress.total}")
+
+
+@cli.command()
+@click.option("--batch", "-b", help="Only this batch.")
+@json_option
+@with_client
+def status(client: Client, batch: str | None, as_json: bool) -> None:
+    """Queue depths per stage, workers seen, batch tallies and recent failures.
+
+    \b
+    Example:
+        readq status --batch demo
+    """
+    client.check()
+    report = client.status(batch)
+    if batch and not report["batches"]:
+        raise click.ClickException(f"no batch {batch!r} (unknown, or expired after its TTL)")
+
+    def human() -> None:
+        queues = report["queues"]
+        click.echo("queues: " + ", ".join(f"{name} {depth}" for name, depth in queues.items()))
+        workers = report["workers"]
+        click.echo(f"workers: {len(workers)}" + "".join(f"\n  {n}: {', '.join(q)}" for n, q in workers.items()))
+        for progress in report["batches"]:
+            state = "finished" if progress["finished"] else "running"
+            click.echo(f"batch {progress['batch']} ({state}): {progress['done']}/{progress['total']} done; "
+                       f"queued {progress['queued']}, fetched {progress['fetched']}, indexed {progress['indexed']}, "
+                       f"skipped {progress['skipped']}, failed {progress['failed']}")
+        for failure in report["recent_failures"]:
+            click.echo(f"failed {failure['url']} [{failure.get('stage')}] {failure.get('reason')}: "
+                       f"{failure.get('error')}")
+
+    emit(report, as_json, human)
+
+
+@cli.command()
+@click.argument("url")
+@json_option
+@with_client
+def get(client: Client, url: str, as_json: bool) -> None:
+    """Show the stored document for URL (exit 2 if there is none, with the URL's state if known).
+
+    \b
+    Example:
+        readq get https://example.com/a --json
+    """
+    client.check()
+    document = client.get(url)
+    if document is None:
+        state = client.url_status(url)
+        detail = f"its state: {state.get('state')} {state.get('reason') or ''}".strip() if state else "never seen"
+        emit({"url": url, "document": None, "status": state}, as_json,
+             lambda: click.echo(f"no document for {url} ({detail})", err=True))
+        sys.exit(exit_codes.PARTIAL)
+
+    def human() -> None:
+        for field in ("title", "url", "canonical_url", "author", "published", "lang", "site_name", "word_count"):
+            click.echo(f"{field}: {document.get(field)}")
+        click.echo("")
+        click.echo(document.get("text", ""))
+
+    emit(document, as_json, human)
+
+
+@cli.command()
+@click.argument("query", nargs=-1, required=True)
+@click.option("--size", "-n", default=10, show_default=True, type=click.IntRange(1, 1000), help="Hits to show.")
+@click.option("--domain", help="Only documents from this host.")
+@click.option("--lang", help="Only documents in this language (ISO 639-1, e.g. de).")
+@json_option
+@with_client
+def search(client: Client, query: tuple[str, ...], size: int, domain: str | None, lang: str | None,
+           as_json: bool) -> None:
+    """Full-text search of indexed documents, best first, with a highlighted snippet.
+
+    \b
+    Example:
+        readq search climate policy --lang en --size 5
+    """
+    client.check()
+    hits = client.search(" ".join(query), size=size, domain=domain, lang=lang)
+
+    def human() -> None:
+        if not hits:
+            click.echo("no hits", err=True)
+        for rank, hit in enumerate(hits, 1):
+            click.echo(f"{rank}. {hit.title or '(no title)'}  [{hit.score:.2f}]\n   {hit.url}\n   {hit.snippet}")
+
+    emit([hit.to_dict() for hit in hits], as_json, human)
+
+
+@cli.command()
+@click.argument("sources", nargs=-1, required=True)
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None, help="Processes (default: one per core).")
+@json_option
+def extract(sources: tuple[str, ...], jobs: int | None, as_json: bool) -> None:
+    """Run the extractor locally, no queue: one JSON object per FILE_OR_URL, as the pipeline would index it.
+
+    Output is JSON lines either way (--json is accepted for symmetry). Exit 2 if any input failed.
+
+    \b
+    Example:
+        readq extract page.html https://example.com/a > docs.jsonl
+    """
+    del as_json
+    workers = jobs or os.cpu_count() or 1
+    failed = 0
+    if len(sources) == 1 or workers == 1:
+        results: Iterator[dict[str, Any]] = map(extract_source, sources)
+    else:
+        pool = ProcessPoolExecutor(max_workers=workers)
+        results = pool.map(extract_source, sources, chunksize=max(1, len(sources) // (workers * 8)))
+    for result in results:
+        failed += "error" in result
+        click.echo(json.dumps(result, ensure_ascii=False))
+    if failed:
+        sys.exit(exit_codes.PARTIAL)
+
+
+@cli.command()
+@click.option("--queues", "-Q", help=f"Comma-separated stages to run ({', '.join(STAGES)}); default: all.")
+@click.option("--concurrency", "-c", type=click.IntRange(1, 4096), help="Threads or processes per stage worker.")
+@click.option("--loglevel", "-l", default="INFO", show_default=True)
+@json_option
+def worker(queues: str | None, concurrency: int | None, loglevel: str, as_json: bool) -> None:
+    """Run Celery workers: each stage in the pool that suits it, supervised together until Ctrl-C.
+
+    \b
+    Example:
+        readq worker                     # fetch, extract and index
+        readq worker -Q extract -c 4     # only extraction, 4 processes
+    """
+    stages = [s.strip() for s in queues.split(",")] if queues else list(STAGES)
+    unknown = sorted(set(stages) - set(STAGES))
+    if unknown:
+        raise click.UsageError(f"unknown stage(s) {', '.join(unknown)}; stages are {', '.join(STAGES)}")
+    settings = get_settings()
+    supervisor = Supervisor()
+    commands = {stage: worker_command(stage, settings, concurrency=concurrency, loglevel=loglevel)
+                for stage in stages}
+    emit({"workers": commands}, as_json,
+         lambda: click.echo(f"starting {', '.join(stages)} worker(s); Ctrl-C stops them", err=True))
+    for stage, command in commands.items():
+        supervisor.start(f"{stage} worker", command)
+    sys.exit(supervisor.run())
+
+
+@cli.command()
+@click.option("--state-dir", type=click.Path(path_type=Path), default=Path(".readq"), show_default=True,
+              help="Where started services keep their data and logs.")
+@json_option
+def dev(state_dir: Path, as_json: bool) -> None:
+    """Run readq locally without Docker: Redis and Elasticsearch (started if absent), workers and Flower.
+
+    \b
+    Example:
+        readq dev        # what `make dev` runs; Ctrl-C stops everything it started
+    """
+    from readq._dev import run_dev
+
+    def say(message: str) -> None:
+        emit({"event": message}, as_json, lambda: click.echo(f"readq dev: {message}", err=True))
+
+    sys.exit(run_dev(get_settings(), state_dir=state_dir, say=say))
+
+
+@cli.command()
+@json_option
+@with_client
+def setup(client: Client, as_json: bool) -> None:
+    """Install the Elasticsearch index templates and create the aliases' first indices (idempotent).
+
+    \b
+    Example:
+        readq setup
+    """
+    client.check()
+    created = client.install_templates()
+    settings = client.settings
+    emit({"templates": [settings.pages_alias, settings.status_alias], "created": created}, as_json,
+         lambda: click.echo(f"templates installed; new indices: {', '.join(created) or 'none'}"))
+
+
+def main() -> None:
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.UsageError as exc:
+        exc.show()
+        sys.exit(exit_codes.USAGE)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exit_codes.UNAVAILABLE)
+    except (ServiceUnavailable, ReadqError) as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(exit_codes.UNAVAILABLE)
+    except (KeyboardInterrupt, click.Abort):
+        click.echo("interrupted", err=True)
+        sys.exit(exit_codes.INTERRUPTED)

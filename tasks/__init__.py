@@ -1,0 +1,1 @@
+"""readq's Celery tasks, one module per stage: thin adapters around the engines in ``workers``."""

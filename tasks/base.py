@@ -1,0 +1,59 @@
+"""``ReadqTask``: what every stage's task shares: retries for transient errors only, and a recorded outcome.
+
+Every readq task takes ``(url, batch, ...)`` so that its outcome can be recorded against the URL whatever
+happens: a skip (not indexable) is recorded and the task succeeds; any other error left after the retries is
+recorded as ``failed`` with its reason and the number of attempts.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from billiard.einfo import ExceptionInfo
+from celery import Task
+from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
+
+from config.settings import get_settings
+from tasks.runtime import get_runtime
+from workers.errors import RETRYABLE_ERRORS, SKIP_ERRORS, ReadqError
+from workers.progress import State
+
+_settings = get_settings()
+
+
+class ReadqTask(Task):  # type: ignore[misc]
+    abstract = True
+    acks_late = True
+    ignore_result = True
+    autoretry_for = RETRYABLE_ERRORS
+    max_retries = _settings.max_retries
+    retry_backoff = True
+    # A countdown must stay shorter than the visibility timeout, or Redis redelivers the waiting task.
+    retry_backoff_max = min(_settings.retry_backoff_max, _settings.visibility_timeout // 2)
+    retry_jitter = True
+    stage = "unknown"
+
+    def __call__(self, url: str, batch: str, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return self.run(url, batch, *args, **kwargs)
+        except SKIP_ERRORS as exc:
+            get_runtime().recorder.record(url, batch, State.SKIPPED, stage=self.stage, reason=exc.reason,
+                                          error=str(exc))
+            return {"state": State.SKIPPED.value, "reason": exc.reason}
+
+    def on_failure(
+        self, exc: Exception, task_id: str, args: tuple[Any, ...], kwargs: dict[str, Any], einfo: ExceptionInfo
+    ) -> None:
+        url, batch = args[0], args[1]
+        get_runtime().recorder.record(
+            url, batch, State.FAILED, stage=self.stage, reason=failure_reason(exc), error=str(exc) or repr(exc),
+            attempts=self.request.retries + 1, http_status=getattr(exc, "status", None),
+        )
+
+
+def failure_reason(exc: BaseException) -> str:
+    if isinstance(exc, ReadqError):
+        return exc.reason
+    if isinstance(exc, SoftTimeLimitExceeded | TimeLimitExceeded):
+        return "time_limit"
+    return "internal_error"

@@ -1,0 +1,25 @@
+"""Stage 1: fetch the page, leave its body in Redis, hand a claim check to the extract stage."""
+
+from __future__ import annotations
+
+from config.celery import app
+from tasks.base import ReadqTask
+from tasks.runtime import get_runtime
+from workers.documents import PageRef
+from workers.progress import State
+from workers.urls import url_id
+
+
+@app.task(base=ReadqTask, name="readq.fetch", bind=True, stage="fetch")
+def fetch(self: ReadqTask, url: str, batch: str) -> None:
+    runtime = get_runtime()
+    page = runtime.fetcher.fetch(url)
+    ref = PageRef(
+        url=url, batch=batch, final_url=page.final_url, status=page.status, content_type=page.content_type,
+        fetched_at=page.fetched_at, body_key=runtime.pages.put(url_id(url), page.body),
+        etag=page.etag, last_modified=page.last_modified,
+    )
+    # Record before handing on: a later stage's state must never be overwritten by this one's.
+    runtime.recorder.record(url, batch, State.FETCHED, stage="fetch", http_status=page.status)
+    # By name: the extract module imports this one to re-fetch pages whose body expired.
+    app.signature("readq.extract").apply_async(args=(url, batch, ref.to_dict()), argsrepr=repr((url, batch)))

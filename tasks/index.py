@@ -1,0 +1,28 @@
+"""Stage 3: write the document through the group-commit bulk indexer; return only once Elasticsearch has it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from config.celery import app
+from config.settings import get_settings
+from tasks.base import ReadqTask
+from tasks.runtime import get_runtime
+from workers.documents import document_id
+from workers.progress import State
+
+_settings = get_settings()
+WAIT_FOR_BULK = _settings.es_request_timeout + _settings.bulk_flush_ms / 1000 + 5  # s
+
+
+@app.task(base=ReadqTask, name="readq.index", bind=True, stage="index")
+def index(self: ReadqTask, url: str, batch: str, document: dict[str, Any]) -> None:
+    runtime = get_runtime()
+    recorder = runtime.recorder
+    page_action = ({"index": {"_index": _settings.pages_alias, "_id": document_id(document)}}, document)
+    status_action = recorder.status_action(
+        url, batch, State.INDEXED, stage="index", http_status=document.get("http_status")
+    )
+    runtime.page_indexer.write([page_action, status_action], timeout=WAIT_FOR_BULK)
+    recorder.progress.move(batch, document_id(document), State.INDEXED)
+    recorder.log_outcome(url, batch, State.INDEXED, stage="index")

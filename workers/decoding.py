@@ -1,0 +1,33 @@
+"""Bytes to text the way a browser would: BOM, then the HTTP charset, then the document's own, then detection."""
+
+from __future__ import annotations
+
+from charset_normalizer import from_bytes
+from w3lib.encoding import html_to_unicode
+
+from workers.errors import UnsupportedContentType
+
+SNIFF_BYTES = 4096
+MAX_CONTROL_SHARE = 0.05  # more control bytes than this at the start: binary served as text/html
+
+
+def decode_html(body: bytes, content_type: str | None) -> str:
+    _check_not_binary(body)
+    _encoding, text = html_to_unicode(content_type or None, body, auto_detect_fun=_detect_encoding)
+    return text
+
+
+def _detect_encoding(body: bytes) -> str | None:
+    match = from_bytes(body[:65536]).best()
+    return match.encoding if match else None
+
+
+def _check_not_binary(body: bytes) -> None:
+    head = body[:SNIFF_BYTES]
+    if not head:
+        return
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 BOM: NULs are expected
+        return
+    control = sum(1 for byte in head if byte < 9 or 13 < byte < 32)
+    if control / len(head) > MAX_CONTROL_SHARE:
+        raise UnsupportedContentType("body is binary data, not text, despite its HTML content type")

@@ -1,0 +1,65 @@
+"""The document readq indexes for a page, and the small records that travel between stages."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from workers.extractor import Extraction
+from workers.urls import domain_of, url_id
+
+
+@dataclass(frozen=True)
+class PageRef:
+    """The claim check the fetch stage hands to the extract stage: facts of the response, not its body."""
+
+    url: str
+    batch: str
+    final_url: str
+    status: int
+    content_type: str
+    fetched_at: str
+    body_key: str
+    etag: str | None = None
+    last_modified: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PageRef:
+        return cls(**data)
+
+
+def content_hash(text: str) -> str:
+    """SHA-256 of the text with whitespace folded and case ignored: equal articles hash equal."""
+    return hashlib.sha256(" ".join(text.lower().split()).encode("utf-8")).hexdigest()
+
+
+def build_document(
+    *, url: str, final_url: str, fetched_at: str, http_status: int | None, batch: str | None,
+    extraction: Extraction,
+) -> dict[str, Any]:
+    return {
+        "url": url,
+        "final_url": final_url,
+        "canonical_url": extraction.canonical_url,
+        "domain": domain_of(final_url),
+        "title": extraction.title,
+        "text": extraction.text,
+        "description": extraction.description,
+        "author": extraction.author,
+        "published": extraction.published,
+        "lang": extraction.lang,
+        "site_name": extraction.site_name,
+        "fetched_at": fetched_at,
+        "content_hash": content_hash(extraction.text),
+        "word_count": len(extraction.text.split()),
+        "http_status": http_status,
+        "batch": batch,
+    }
+
+
+def document_id(document: dict[str, Any]) -> str:
+    return url_id(str(document["url"]))

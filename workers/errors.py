@@ -1,0 +1,153 @@
+"""Every error readq's stages raise, one hierarchy.
+
+    ReadqError
+    ├── RefusedURL                 producer: a URL that is not queued (reason attribute)
+    ├── ServiceUnavailable         client: Redis or Elasticsearch does not answer
+    ├── FetchError                 fetch stage
+    │   ├── BlockedAddress         the host resolves to a private, loopback, link-local... address
+    │   ├── FetchTimeout           connect or read timeout, or the whole-response deadline
+    │   ├── FetchConnectionError   DNS failure, refused or reset connection, TLS failure
+    │   ├── TooManyRedirects
+    │   ├── BodyTooLarge
+    │   ├── UnsupportedContentType
+    │   └── HTTPStatusError        a 4xx or 5xx answer (status attribute)
+    │       └── ServerError        5xx, 408 or 429: worth retrying
+    ├── ExtractError               extract stage
+    │   ├── PageExpired            the fetched body is no longer in Redis
+    │   └── NoReadableContent
+    └── IndexingError              index stage
+        ├── ElasticsearchUnavailable
+        └── DocumentRejected       Elasticsearch refused this document alone
+"""
+
+from __future__ import annotations
+
+
+class ReadqError(Exception):
+    """Root of readq's errors. ``reason`` is a short machine-readable slug."""
+
+    reason = "error"
+
+
+class RefusedURL(ReadqError):
+    """Raised by the producer for a URL it will not queue."""
+
+    def __init__(self, url: str, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.url = url
+        self.reason = reason
+
+
+class FetchError(ReadqError):
+    """Raised by the fetch stage."""
+
+    reason = "fetch_error"
+
+
+class BlockedAddress(FetchError):
+    """Raised by the fetch stage when a host resolves to an address readq must not reach."""
+
+    reason = "blocked_address"
+
+
+class FetchTimeout(FetchError):
+    """Raised by the fetch stage on a connect or read timeout or when the response deadline passes."""
+
+    reason = "timeout"
+
+
+class FetchConnectionError(FetchError):
+    """Raised by the fetch stage when no connection could be made or it broke."""
+
+    reason = "connection_error"
+
+
+class TooManyRedirects(FetchError):
+    """Raised by the fetch stage past the redirect limit, or on a redirect loop."""
+
+    reason = "too_many_redirects"
+
+
+class BodyTooLarge(FetchError):
+    """Raised by the fetch stage when the body exceeds the byte cap."""
+
+    reason = "too_large"
+
+
+class UnsupportedContentType(FetchError):
+    """Raised by the fetch stage for a response that is not HTML or XHTML."""
+
+    reason = "content_type"
+
+
+class HTTPStatusError(FetchError):
+    """Raised by the fetch stage for a 4xx or 5xx response."""
+
+    reason = "http_status"
+
+    def __init__(self, message: str, *, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class ServerError(HTTPStatusError):
+    """Raised by the fetch stage for a 5xx, 408 or 429 response: the server may answer later."""
+
+
+class ExtractError(ReadqError):
+    """Raised by the extract stage."""
+
+    reason = "extract_error"
+
+
+class PageExpired(ExtractError):
+    """Raised by the extract stage when the fetched body has left Redis (TTL or already consumed)."""
+
+    reason = "page_expired"
+
+
+class NoReadableContent(ExtractError):
+    """Raised by the extract stage for a page with no article text worth indexing."""
+
+    reason = "no_readable_content"
+
+
+class IndexingError(ReadqError):
+    """Raised by the index stage."""
+
+    reason = "index_error"
+
+
+class ElasticsearchUnavailable(IndexingError):
+    """Raised by the index stage when the whole _bulk request failed: worth retrying."""
+
+    reason = "elasticsearch_unavailable"
+
+
+class DocumentRejected(IndexingError):
+    """Raised by the index stage when Elasticsearch refused this one document of a _bulk request."""
+
+    reason = "document_rejected"
+
+
+#: Errors a task retries with backoff; every other ReadqError is final at once.
+RETRYABLE_ERRORS: tuple[type[ReadqError], ...] = (
+    FetchTimeout,
+    FetchConnectionError,
+    ServerError,
+    ElasticsearchUnavailable,
+)
+
+#: Final outcomes that mean "not indexable" rather than "broken": recorded as skipped, not failed.
+SKIP_ERRORS: tuple[type[ReadqError], ...] = (BlockedAddress, UnsupportedContentType, BodyTooLarge, NoReadableContent)
+
+
+class ServiceUnavailable(ReadqError):
+    """Raised by readq's client when Redis or Elasticsearch does not answer: readq itself cannot work."""
+
+    reason = "service_unavailable"
+
+    def __init__(self, service: str, url: str, detail: str) -> None:
+        super().__init__(f"{service} at {url} is unreachable: {detail}")
+        self.service = service
+        self.url = url

@@ -1,0 +1,84 @@
+"""The extractor: decoded HTML in, the readable article and its metadata out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+import html_text
+import lxml.etree
+import lxml.html
+from lxml.html import HtmlElement
+from py3langid.langid import MODEL_FILE, LanguageIdentifier
+from readability import Document
+from readability.readability import Unparseable
+
+from config.settings import Settings
+from workers.errors import NoReadableContent
+from workers.metadata import read_metadata
+
+
+@dataclass(frozen=True)
+class Extraction:
+    title: str | None
+    text: str
+    author: str | None
+    published: str | None
+    lang: str | None
+    site_name: str | None
+    description: str | None
+    canonical_url: str | None
+
+
+class Extractor:
+    """readability-lxml finds the article; html-text turns it into text; declared metadata fills the rest."""
+
+    def __init__(self, *, min_text_chars: int) -> None:
+        self.min_text_chars = min_text_chars
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Extractor:
+        return cls(min_text_chars=settings.min_text_chars)
+
+    def extract(self, html: str, url: str) -> Extraction:
+        tree = _parse(html)
+        metadata = read_metadata(tree, url)
+        try:
+            article_html = Document(tree, url=url).summary(html_partial=True)
+        except Unparseable as exc:
+            raise NoReadableContent(f"readability could not parse the page: {exc}") from exc
+        text = html_text.extract_text(article_html, guess_layout=True).strip()
+        if len(text) < self.min_text_chars:
+            raise NoReadableContent(
+                f"only {len(text)} characters of readable text (at least {self.min_text_chars} needed)"
+            )
+        return Extraction(
+            title=metadata.title,
+            text=text,
+            author=metadata.author,
+            published=metadata.published,
+            lang=detect_language(text) or metadata.lang,
+            site_name=metadata.site_name,
+            description=metadata.description,
+            canonical_url=metadata.canonical_url,
+        )
+
+
+def _parse(html: str) -> HtmlElement:
+    if not html.strip():
+        raise NoReadableContent("the page is empty")
+    try:
+        return lxml.html.document_fromstring(html)
+    except (lxml.etree.ParserError, ValueError) as exc:
+        raise NoReadableContent(f"the page is not parseable HTML: {exc}") from exc
+
+
+@cache
+def _language_identifier() -> LanguageIdentifier:
+    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
+def detect_language(text: str, min_probability: float = 0.8) -> str | None:
+    """ISO 639-1 code of the text's language, or None when the model is unsure."""
+    language, probability = _language_identifier().classify(text[:5000])
+    return str(language) if probability >= min_probability else None

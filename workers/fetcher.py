@@ -1,0 +1,189 @@
+"""The safe fetcher: one HTTP GET with timeouts, a deadline, a redirect limit, a body cap and address checks.
+
+Only this module touches ``requests`` and ``urllib3``; their errors leave it as :mod:`workers.errors` types.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from urllib.parse import urljoin, urlsplit
+
+import requests
+import urllib3.exceptions
+from requests.adapters import HTTPAdapter
+
+from config.settings import Settings
+from workers.errors import (
+    BodyTooLarge,
+    FetchConnectionError,
+    FetchError,
+    FetchTimeout,
+    HTTPStatusError,
+    ServerError,
+    TooManyRedirects,
+    UnsupportedContentType,
+)
+from workers.netguard import PublicOnlyAdapter
+from workers.urls import ALLOWED_SCHEMES
+
+HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+RETRYABLE_STATUSES = frozenset({408, 429})
+CHUNK_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True)
+class FetchedPage:
+    """What the fetch stage hands on: the raw body and the response facts the extract stage needs."""
+
+    url: str
+    final_url: str
+    status: int
+    content_type: str
+    body: bytes
+    fetched_at: str
+    elapsed_ms: int
+    redirects: list[str] = field(default_factory=list)
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@contextmanager
+def map_requests_exceptions(url: str) -> Iterator[None]:
+    """Translate requests/urllib3 errors into readq's fetch errors."""
+    try:
+        yield
+    except (requests.exceptions.Timeout, urllib3.exceptions.TimeoutError) as exc:
+        raise FetchTimeout(f"timed out fetching {url}: {exc}") from exc
+    except (requests.exceptions.SSLError, urllib3.exceptions.SSLError) as exc:
+        raise FetchConnectionError(f"TLS failure for {url}: {exc}") from exc
+    except (requests.exceptions.ContentDecodingError, urllib3.exceptions.DecodeError) as exc:
+        raise FetchError(f"undecodable content-encoding from {url}: {exc}") from exc
+    except (
+        requests.exceptions.ConnectionError,
+        requests.exceptions.ChunkedEncodingError,
+        urllib3.exceptions.ProtocolError,
+        OSError,
+    ) as exc:
+        raise FetchConnectionError(f"connection to {url} failed: {exc}") from exc
+    except requests.exceptions.RequestException as exc:
+        raise FetchError(f"request for {url} failed: {exc}") from exc
+
+
+class Fetcher:
+    """Fetches one HTML page safely. Thread-safe: one instance serves every thread of a fetch worker."""
+
+    def __init__(
+        self,
+        *,
+        user_agent: str,
+        connect_timeout: float,
+        read_timeout: float,
+        deadline: float,
+        max_redirects: int,
+        max_body_bytes: int,
+        allow_private_networks: bool = False,
+        pool_size: int = 64,
+    ) -> None:
+        self.timeout = (connect_timeout, read_timeout)
+        self.deadline = deadline
+        self.max_redirects = max_redirects
+        self.max_body_bytes = max_body_bytes
+        self.session = requests.Session()
+        self.session.trust_env = False  # no proxies or .netrc from the environment
+        self.session.headers.update(
+            {"User-Agent": user_agent, "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1"}
+        )
+        adapter_class = HTTPAdapter if allow_private_networks else PublicOnlyAdapter
+        adapter = adapter_class(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Fetcher:
+        return cls(
+            user_agent=settings.user_agent,
+            connect_timeout=settings.connect_timeout,
+            read_timeout=settings.read_timeout,
+            deadline=settings.fetch_deadline,
+            max_redirects=settings.max_redirects,
+            max_body_bytes=settings.max_body_bytes,
+            allow_private_networks=settings.allow_private_networks,
+            pool_size=settings.fetch_concurrency,
+        )
+
+    def fetch(self, url: str) -> FetchedPage:
+        started = time.monotonic()
+        fetched_at = datetime.now(UTC).isoformat(timespec="seconds")
+        redirects: list[str] = []
+        current = url
+        while True:
+            with map_requests_exceptions(current):
+                response = self.session.get(current, stream=True, allow_redirects=False, timeout=self.timeout)
+            with response:
+                location = response.headers.get("Location")
+                if response.status_code in REDIRECT_STATUSES and location:
+                    current = self._next_hop(current, location, redirects)
+                    continue
+                self._check_status(current, response.status_code)
+                content_type = self._check_content_type(current, response.headers.get("Content-Type", ""))
+                body = self._read_body(current, response, started)
+            return FetchedPage(
+                url=url,
+                final_url=current,
+                status=response.status_code,
+                content_type=content_type,
+                body=body,
+                fetched_at=fetched_at,
+                elapsed_ms=round((time.monotonic() - started) * 1000),
+                redirects=redirects,
+                etag=response.headers.get("ETag"),
+                last_modified=response.headers.get("Last-Modified"),
+            )
+
+    def _next_hop(self, current: str, location: str, redirects: list[str]) -> str:
+        target = urljoin(current, location)
+        if urlsplit(target).scheme not in ALLOWED_SCHEMES:
+            raise FetchError(f"{current} redirects to a non-HTTP URL: {target}")
+        if target == current or target in redirects:
+            raise TooManyRedirects(f"redirect loop at {target}")
+        redirects.append(target)
+        if len(redirects) > self.max_redirects:
+            raise TooManyRedirects(f"more than {self.max_redirects} redirects from {redirects[0]}")
+        return target
+
+    @staticmethod
+    def _check_status(url: str, status: int) -> None:
+        if status >= 500 or status in RETRYABLE_STATUSES:
+            raise ServerError(f"{url} answered HTTP {status}", status=status)
+        if status >= 400:
+            raise HTTPStatusError(f"{url} answered HTTP {status}", status=status)
+        if status != 200:
+            raise HTTPStatusError(f"{url} answered HTTP {status} without a page", status=status)
+
+    @staticmethod
+    def _check_content_type(url: str, header: str) -> str:
+        media_type = header.split(";", 1)[0].strip().lower()
+        if media_type and media_type not in HTML_TYPES:
+            raise UnsupportedContentType(f"{url} is {media_type}, not HTML")
+        return header
+
+    def _read_body(self, url: str, response: requests.Response, started: float) -> bytes:
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > self.max_body_bytes:
+            raise BodyTooLarge(f"{url} declares {declared} bytes, over the {self.max_body_bytes}-byte cap")
+        chunks: list[bytes] = []
+        size = 0
+        with map_requests_exceptions(url):
+            for chunk in response.raw.stream(CHUNK_BYTES, decode_content=True):
+                size += len(chunk)
+                if size > self.max_body_bytes:
+                    raise BodyTooLarge(f"{url} sent more than {self.max_body_bytes} bytes (decompressed)")
+                if time.monotonic() - started > self.deadline:
+                    raise FetchTimeout(f"{url} took longer than the {self.deadline:g} s deadline")
+                chunks.append(chunk)
+        return b"".join(chunks)

@@ -1,0 +1,152 @@
+"""Group commit into Elasticsearch: many callers, one ``_bulk`` request, each caller told how its part fared.
+
+A caller submits a *unit* (one or more bulk actions that belong together, e.g. a page and its status record)
+and gets a future. A background thread sends everything pending as one ``_bulk`` when ``max_docs`` units wait,
+``max_bytes`` are buffered, or the oldest has waited ``flush_interval`` seconds; then it resolves each future
+from that unit's items: success, :class:`DocumentRejected` for that unit alone, or
+:class:`ElasticsearchUnavailable` when the request as a whole failed or Elasticsearch pushed back.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass, field
+from typing import Any
+
+from elasticsearch import ApiError, Elasticsearch, TransportError
+
+from config.settings import Settings
+from workers.errors import DocumentRejected, ElasticsearchUnavailable, IndexingError
+
+logger = logging.getLogger(__name__)
+
+Action = tuple[dict[str, Any], dict[str, Any] | None]  # (action line, source or None for delete)
+BACKPRESSURE_STATUSES = frozenset({429, 503})
+CONFLICT = 409  # an external version already newer: the newer record wins, which is what we want
+
+
+@dataclass
+class _Unit:
+    actions: list[Action]
+    size: int
+    future: Future[None] = field(default_factory=Future)
+    queued_at: float = field(default_factory=time.monotonic)
+
+
+class BulkIndexer:
+    def __init__(self, *, es: Elasticsearch, max_docs: int, max_bytes: int, flush_interval: float) -> None:
+        self.es = es
+        self.max_docs = max_docs
+        self.max_bytes = max_bytes
+        self.flush_interval = flush_interval
+        self._pending: list[_Unit] = []
+        self._pending_bytes = 0
+        self._wakeup = threading.Condition()
+        self._closed = False
+        self._thread = threading.Thread(target=self._run, name="readq-bulk", daemon=True)
+        self._thread.start()
+
+    @classmethod
+    def from_settings(cls, settings: Settings, es: Elasticsearch, *, flush_ms: int | None = None) -> BulkIndexer:
+        return cls(
+            es=es,
+            max_docs=settings.bulk_max_docs,
+            max_bytes=settings.bulk_max_bytes,
+            flush_interval=(flush_ms if flush_ms is not None else settings.bulk_flush_ms) / 1000,
+        )
+
+    def submit(self, actions: list[Action]) -> Future[None]:
+        size = sum(len(json.dumps(a)) + (len(json.dumps(s)) if s is not None else 0) for a, s in actions)
+        unit = _Unit(actions=actions, size=size)
+        with self._wakeup:
+            if self._closed:
+                raise IndexingError("the bulk indexer is closed")
+            self._pending.append(unit)
+            self._pending_bytes += size
+            if len(self._pending) >= self.max_docs or self._pending_bytes >= self.max_bytes:
+                self._wakeup.notify()
+        return unit.future
+
+    def write(self, actions: list[Action], timeout: float) -> None:
+        """Submit a unit and wait until the ``_bulk`` request holding it has succeeded."""
+        try:
+            self.submit(actions).result(timeout=timeout)
+        except FutureTimeout as exc:
+            raise ElasticsearchUnavailable(f"no answer from Elasticsearch within {timeout:g} s") from exc
+
+    def close(self, timeout: float = 30.0) -> None:
+        """Flush what is pending and stop the flusher thread."""
+        with self._wakeup:
+            self._closed = True
+            self._wakeup.notify()
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while True:
+            with self._wakeup:
+                while not self._due():
+                    if self._closed and not self._pending:
+                        return
+                    self._wakeup.wait(self._time_left())
+                units, self._pending, self._pending_bytes = self._pending, [], 0
+            self._send(units)
+
+    def _due(self) -> bool:
+        if not self._pending:
+            return False
+        return (
+            self._closed
+            or len(self._pending) >= self.max_docs
+            or self._pending_bytes >= self.max_bytes
+            or self._time_left() <= 0
+        )
+
+    def _time_left(self) -> float | None:
+        if not self._pending:
+            return None
+        return self.flush_interval - (time.monotonic() - self._pending[0].queued_at)
+
+    def _send(self, units: list[_Unit]) -> None:
+        operations: list[dict[str, Any]] = []
+        for unit in units:
+            for action, source in unit.actions:
+                operations.append(action)
+                if source is not None:
+                    operations.append(source)
+        try:
+            response = self.es.bulk(operations=operations)
+        except (TransportError, ApiError) as exc:
+            error = ElasticsearchUnavailable(f"_bulk of {len(units)} documents failed: {exc}")
+            for unit in units:
+                unit.future.set_exception(error)
+            return
+        except Exception as exc:  # the flusher thread must survive anything and still answer every caller
+            logger.exception("unexpected error in _bulk")
+            for unit in units:
+                unit.future.set_exception(IndexingError(f"_bulk failed unexpectedly: {exc!r}"))
+            return
+        items = iter(response["items"])
+        for unit in units:
+            errors = [_item_error(next(items)) for _ in unit.actions]
+            first = next((e for e in errors if e is not None), None)
+            if first is None:
+                unit.future.set_result(None)
+            else:
+                unit.future.set_exception(first)
+
+
+def _item_error(item: dict[str, Any]) -> IndexingError | None:
+    result = next(iter(item.values()))
+    status = int(result.get("status", 200))
+    if status < 300 or status == CONFLICT:
+        return None
+    error = result.get("error", {})
+    message = f"{result.get('_id')}: {error.get('type', 'error')}: {error.get('reason', status)}"
+    if status in BACKPRESSURE_STATUSES:
+        return ElasticsearchUnavailable(message)
+    return DocumentRejected(message)

@@ -1,0 +1,113 @@
+"""How readq's processes start: one Celery worker per stage, each in the pool that suits it, supervised together.
+
+- fetch: many threads (waiting on remote servers costs no CPU);
+- extract: one process per core (CPU-bound), a child replaced when it grows past the memory cap;
+- index: many threads, so that many index tasks wait on one shared ``_bulk`` request.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import IO
+
+from config.settings import Settings
+
+STAGES = ("fetch", "extract", "index")
+STOP_GRACE_SECONDS = 30.0
+
+
+def worker_command(stage: str, settings: Settings, *, concurrency: int | None = None,
+                   loglevel: str = "INFO", queues: Sequence[str] | None = None) -> list[str]:
+    """The ``celery worker`` command line for one stage (or for explicit ``queues`` with that stage's pool)."""
+    if stage == "fetch":
+        pool, default = ["-P", "threads"], settings.fetch_concurrency
+    elif stage == "extract":
+        pool = ["-P", "prefork", "--max-memory-per-child", str(settings.worker_max_memory_per_child)]
+        default = settings.extract_concurrency or os.cpu_count() or 1
+    elif stage == "index":
+        pool, default = ["-P", "threads"], settings.index_concurrency
+    else:
+        raise ValueError(f"unknown stage {stage!r}; stages are {', '.join(STAGES)}")
+    return [
+        sys.executable, "-m", "celery", "-A", "config.celery", "worker",
+        "-Q", ",".join(queues or [stage]),
+        "-n", f"{stage}-{os.getpid()}@%h",
+        "-c", str(concurrency or default),
+        "--loglevel", loglevel,
+        "-E",
+        *pool,
+    ]
+
+
+def flower_command(settings: Settings, *, address: str = "127.0.0.1") -> list[str]:
+    command = [sys.executable, "-m", "celery", "-A", "config.celery", "flower",
+               f"--port={settings.flower_port}", f"--address={address}"]
+    if settings.flower_basic_auth is not None:
+        command.append(f"--basic-auth={settings.flower_basic_auth.get_secret_value()}")
+    return command
+
+
+@dataclass
+class Supervisor:
+    """Runs processes side by side; when one exits, or on Ctrl-C or SIGTERM, stops them all."""
+
+    processes: list[tuple[str, subprocess.Popen[bytes], int]] = field(default_factory=list)
+    _stopping: bool = False
+
+    def start(self, name: str, command: list[str], *, tier: int = 1, env: dict[str, str] | None = None,
+              output: IO[bytes] | None = None) -> subprocess.Popen[bytes]:
+        """Start a process. Higher tiers stop first: workers (1) before the services they need (0)."""
+        # Its own process group, so that stopping it reaches its pool children too.
+        process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT if output else None,
+                                   start_new_session=True)
+        self.processes.append((name, process, tier))
+        return process
+
+    def run(self) -> int:
+        """Wait until a process exits or a stop signal arrives; return the exit code to report."""
+        previous = {sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            while not self._stopping:
+                for name, process, _tier in self.processes:
+                    code = process.poll()
+                    if code is not None:
+                        print(f"readq: {name} exited with code {code}; stopping the rest", file=sys.stderr)
+                        self.stop()
+                        return code or 1
+                time.sleep(0.5)
+            self.stop()
+            return 0
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+    def _on_signal(self, signum: int, _frame: object) -> None:
+        self._stopping = True
+
+    def stop(self) -> None:
+        """Tier by tier, SIGTERM every group (Celery's warm shutdown finishes or returns running tasks), then
+        SIGKILL what is still running after the grace period."""
+        for tier in sorted({tier for _, _, tier in self.processes}, reverse=True):
+            group = [process for _, process, t in self.processes if t == tier]
+            for process in group:
+                _signal_group(process, signal.SIGTERM)
+            deadline = time.monotonic() + STOP_GRACE_SECONDS
+            for process in group:
+                try:
+                    process.wait(timeout=max(0.1, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    _signal_group(process, signal.SIGKILL)
+                    process.wait()
+
+
+def _signal_group(process: subprocess.Popen[bytes], sig: int) -> None:
+    try:
+        os.killpg(process.pid, sig)
+    except ProcessLookupError:
+        pass

@@ -1,0 +1,170 @@
+"""Page metadata from what publishers declare: JSON-LD, OpenGraph and article meta tags, then plain HTML."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urljoin
+
+from dateutil import parser as date_parser
+from lxml.html import HtmlElement
+from readability.htmls import shorten_title
+
+ARTICLE_TYPES = frozenset(
+    {"article", "newsarticle", "blogposting", "reportagenewsarticle", "analysisnewsarticle", "opinionnewsarticle",
+     "scholarlyarticle", "techarticle", "liveblogposting", "webpage"}
+)
+
+
+@dataclass(frozen=True)
+class PageMetadata:
+    title: str | None
+    author: str | None
+    published: str | None
+    lang: str | None
+    site_name: str | None
+    description: str | None
+    canonical_url: str | None
+
+
+def read_metadata(tree: HtmlElement, base_url: str) -> PageMetadata:
+    """Read metadata from ``tree`` before readability mutates it."""
+    meta = _meta_tags(tree)
+    article = _json_ld_article(tree)
+    return PageMetadata(
+        title=_first(_ld_text(article, "headline"), meta.get("og:title"), meta.get("twitter:title"),
+                     _clean(shorten_title(tree))),
+        author=_first(_ld_author(article), meta.get("author"), meta.get("article:author"), meta.get("dc.creator"),
+                      _text_of(tree, "//*[@rel='author' or @itemprop='author'][1]")),
+        published=_first(*(_iso_date(v) for v in (
+            _ld_text(article, "datePublished"), meta.get("article:published_time"), meta.get("og:published_time"),
+            meta.get("date"), meta.get("pubdate"), meta.get("publishdate"), meta.get("dc.date"),
+            meta.get("dc.date.issued"), meta.get("dcterms.date"),
+            _attr_of(tree, "//*[@itemprop='datePublished']/@content | //*[@itemprop='datePublished']/@datetime"),
+            _attr_of(tree, "//time[@datetime][1]/@datetime"),
+        ))),
+        lang=_language_tag(_first(tree.get("lang"), tree.get("xml:lang"), meta.get("content-language"),
+                                  meta.get("og:locale"))),
+        site_name=_first(meta.get("og:site_name"), _ld_publisher(article), meta.get("application-name")),
+        description=_first(meta.get("description"), meta.get("og:description"), meta.get("twitter:description"),
+                           _ld_text(article, "description")),
+        canonical_url=_absolute(base_url, _first(_attr_of(tree, "//link[@rel='canonical'][1]/@href"),
+                                                 meta.get("og:url"))),
+    )
+
+
+def _meta_tags(tree: HtmlElement) -> dict[str, str]:
+    tags: dict[str, str] = {}
+    for element in tree.iterfind(".//meta"):
+        key = element.get("property") or element.get("name") or element.get("http-equiv") or element.get("itemprop")
+        content = _clean(element.get("content"))
+        if key and content:
+            tags.setdefault(key.strip().lower(), content)
+    return tags
+
+
+def _json_ld_article(tree: HtmlElement) -> dict[str, Any]:
+    """The first JSON-LD object that describes an article (or, failing that, a web page)."""
+    found: list[dict[str, Any]] = []
+    for script in tree.xpath("//script[@type='application/ld+json']"):
+        try:
+            data = json.loads(script.text or "")
+        except ValueError:
+            continue
+        found.extend(obj for obj in _ld_objects(data) if _ld_types(obj) & ARTICLE_TYPES)
+    found.sort(key=lambda obj: "webpage" in _ld_types(obj))
+    return found[0] if found else {}
+
+
+def _ld_objects(data: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(data, list):
+        for item in data:
+            yield from _ld_objects(item)
+    elif isinstance(data, dict):
+        yield data
+        yield from _ld_objects(data.get("@graph", []))
+
+
+def _ld_types(obj: dict[str, Any]) -> set[str]:
+    declared = obj.get("@type", [])
+    return {t.lower() for t in ([declared] if isinstance(declared, str) else declared) if isinstance(t, str)}
+
+
+def _ld_text(obj: dict[str, Any], key: str) -> str | None:
+    value = obj.get(key)
+    return _clean(value) if isinstance(value, str) else None
+
+
+def _ld_name(value: Any) -> str | None:
+    if isinstance(value, str):
+        return _clean(value)
+    if isinstance(value, dict):
+        return _ld_name(value.get("name"))
+    if isinstance(value, list):
+        names = [name for name in (_ld_name(item) for item in value) if name]
+        return ", ".join(names) or None
+    return None
+
+
+def _ld_author(obj: dict[str, Any]) -> str | None:
+    return _ld_name(obj.get("author"))
+
+
+def _ld_publisher(obj: dict[str, Any]) -> str | None:
+    return _ld_name(obj.get("publisher"))
+
+
+def _text_of(tree: HtmlElement, xpath: str) -> str | None:
+    found = tree.xpath(xpath)
+    return _clean(found[0].text_content()) if found else None
+
+
+def _attr_of(tree: HtmlElement, xpath: str) -> str | None:
+    found = tree.xpath(xpath)
+    return _clean(str(found[0])) if found else None
+
+
+def _iso_date(value: str | None) -> str | None:
+    """ISO 8601 form of a declared date; a date without a zone is taken as UTC."""
+    if not value:
+        return None
+    try:
+        parsed = date_parser.isoparse(value)
+    except ValueError:
+        try:
+            parsed = date_parser.parse(value, fuzzy=False)
+        except (ValueError, OverflowError):
+            return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    if not datetime(1990, 1, 1, tzinfo=UTC) <= parsed <= datetime(2100, 1, 1, tzinfo=UTC):
+        return None
+    return parsed.isoformat()
+
+
+def _language_tag(value: str | None) -> str | None:
+    """``de-DE``, ``de_DE`` and ``DE`` all become ``de``."""
+    if not value:
+        return None
+    primary = value.replace("_", "-").split("-", 1)[0].strip().lower()
+    return primary if 2 <= len(primary) <= 3 and primary.isalpha() else None
+
+
+def _absolute(base_url: str, href: str | None) -> str | None:
+    if not href:
+        return None
+    absolute = urljoin(base_url, href)
+    return absolute if absolute.startswith(("http://", "https://")) else None
+
+
+def _first(*values: str | None) -> str | None:
+    return next((v for v in values if v), None)
+
+
+def _clean(value: str | None) -> str | None:
+    if not value:
+        return None
+    return " ".join(value.split()) or None

@@ -1,0 +1,126 @@
+"""Batch progress in Redis: each URL's current state per batch, and counters that follow it exactly.
+
+A Lua script moves one URL from its old state to its new one and adjusts both counters atomically, so a
+redelivered task (at-least-once) never counts a URL twice, and reading progress is one HGETALL.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+import redis
+
+from config.settings import Settings
+
+
+class State(StrEnum):
+    QUEUED = "queued"
+    FETCHED = "fetched"
+    INDEXED = "indexed"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+
+
+FINAL_STATES = frozenset({State.INDEXED, State.SKIPPED, State.FAILED})
+
+_MOVE = """
+local old = redis.call('HGET', KEYS[2], ARGV[1])
+if old == ARGV[2] then return 0 end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+if old then redis.call('HINCRBY', KEYS[1], old, -1) end
+redis.call('HINCRBY', KEYS[1], ARGV[2], 1)
+redis.call('HSET', KEYS[1], 'updated', ARGV[4])
+redis.call('HSETNX', KEYS[1], 'created', ARGV[4])
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+redis.call('EXPIRE', KEYS[2], ARGV[3])
+redis.call('ZADD', KEYS[3], 'NX', ARGV[4], ARGV[5])
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', tonumber(ARGV[4]) - tonumber(ARGV[3]))
+return 1
+"""
+
+
+@dataclass(frozen=True)
+class BatchProgress:
+    batch: str
+    queued: int
+    fetched: int
+    indexed: int
+    skipped: int
+    failed: int
+    created: float | None
+    updated: float | None
+
+    @property
+    def total(self) -> int:
+        return self.queued + self.fetched + self.indexed + self.skipped + self.failed
+
+    @property
+    def done(self) -> int:
+        return self.indexed + self.skipped + self.failed
+
+    @property
+    def finished(self) -> bool:
+        return self.total > 0 and self.done == self.total
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "batch": self.batch, "total": self.total, "done": self.done, "finished": self.finished,
+            "queued": self.queued, "fetched": self.fetched, "indexed": self.indexed,
+            "skipped": self.skipped, "failed": self.failed, "created": self.created, "updated": self.updated,
+        }
+
+
+class ProgressTracker:
+    def __init__(self, *, client: redis.Redis, prefix: str, ttl: int, failures_kept: int = 100) -> None:
+        self.client = client
+        self.prefix = prefix
+        self.ttl = ttl
+        self.failures_kept = failures_kept
+        self._move = client.register_script(_MOVE)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, client: redis.Redis) -> ProgressTracker:
+        return cls(client=client, prefix=settings.redis_prefix, ttl=settings.batch_ttl)
+
+    def _keys(self, batch: str) -> list[str]:
+        return [f"{self.prefix}batch:{batch}", f"{self.prefix}batch:{batch}:urls", f"{self.prefix}batches"]
+
+    def move(self, batch: str, url_id: str, state: State, client: Any = None) -> Any:
+        """Record ``state`` for a URL; pass a pipeline as ``client`` to batch many moves in one round trip."""
+        return self._move(keys=self._keys(batch), args=[url_id, state.value, self.ttl, time.time(), batch], client=client)
+
+    def move_many(self, batch: str, url_ids: list[str], state: State) -> list[bool]:
+        """Move many URLs in one round trip; says for each whether it changed state."""
+        with self.client.pipeline(transaction=False) as pipe:
+            for url_id in url_ids:
+                self.move(batch, url_id, state, client=pipe)
+            return [bool(moved) for moved in pipe.execute()]
+
+    def record_failure(self, record: dict[str, Any]) -> None:
+        key = f"{self.prefix}failures"
+        with self.client.pipeline(transaction=False) as pipe:
+            pipe.lpush(key, json.dumps(record))
+            pipe.ltrim(key, 0, self.failures_kept - 1)
+            pipe.execute()
+
+    def recent_failures(self, limit: int = 10) -> list[dict[str, Any]]:
+        return [json.loads(item) for item in self.client.lrange(f"{self.prefix}failures", 0, limit - 1)]
+
+    def progress(self, batch: str) -> BatchProgress | None:
+        raw = self.client.hgetall(self._keys(batch)[0])
+        if not raw:
+            return None
+        fields = {k.decode(): v.decode() for k, v in raw.items()}
+        counts = {state.value: int(fields.get(state.value, 0)) for state in State}
+        return BatchProgress(
+            batch=batch, **counts,
+            created=float(fields["created"]) if "created" in fields else None,
+            updated=float(fields["updated"]) if "updated" in fields else None,
+        )
+
+    def recent_batches(self, limit: int = 10) -> list[str]:
+        return [b.decode() for b in self.client.zrevrange(f"{self.prefix}batches", 0, limit - 1)]

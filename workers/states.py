@@ -1,0 +1,68 @@
+"""Every URL's state: exact counters in Redis (instant progress) and a record in ``{prefix}-status`` (queryable).
+
+Status records are written through a bulk indexer, never one request per transition. Each carries an external
+version (microseconds since the epoch) so that, whichever process's bulk request lands last, the newest
+state wins.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from concurrent.futures import Future
+from datetime import UTC, datetime
+from typing import Any
+
+from workers.indexer import Action, BulkIndexer
+from workers.progress import ProgressTracker, State
+from workers.urls import domain_of, url_id
+
+logger = logging.getLogger("readq.outcome")
+
+
+class StateRecorder:
+    def __init__(self, *, progress: ProgressTracker, status_writer: BulkIndexer, status_alias: str) -> None:
+        self.progress = progress
+        self.status_writer = status_writer
+        self.status_alias = status_alias
+
+    def status_action(self, url: str, batch: str, state: State, *, stage: str, **details: Any) -> Action:
+        now = time.time_ns()
+        record = {
+            "url": url,
+            "domain": domain_of(url),
+            "batch": batch,
+            "state": state.value,
+            "stage": stage,
+            "updated_at": datetime.fromtimestamp(now / 1e9, UTC).isoformat(timespec="milliseconds"),
+            **{k: v for k, v in details.items() if v is not None},
+        }
+        action = {"index": {"_index": self.status_alias, "_id": url_id(url),
+                            "version": now // 1000, "version_type": "external_gte"}}
+        return action, record
+
+    def record(self, url: str, batch: str, state: State, *, stage: str, **details: Any) -> None:
+        """Move the URL to ``state`` in Redis now; queue its status record for the next bulk request."""
+        self.progress.move(batch, url_id(url), state)
+        self.status_writer.submit([self.status_action(url, batch, state, stage=stage, **details)])
+        self.log_outcome(url, batch, state, stage=stage, **details)
+        if state is State.FAILED:
+            self.progress.record_failure({"url": url, "batch": batch, "stage": stage, "at": time.time(), **details})
+
+    def record_queued(self, urls: list[str], batch: str) -> tuple[list[str], Future[None]]:
+        """The producer's transition for a chunk of URLs: one pipeline, one bulk request.
+
+        Returns the URLs that were not already queued in this batch, and the future of their status records.
+        """
+        moved = self.progress.move_many(batch, [url_id(u) for u in urls], State.QUEUED)
+        fresh = [u for u, was_moved in zip(urls, moved, strict=True) if was_moved]
+        actions = [self.status_action(u, batch, State.QUEUED, stage="enqueue") for u in fresh]
+        return fresh, self.status_writer.submit(actions)
+
+    def close(self) -> None:
+        self.status_writer.close()
+
+    @staticmethod
+    def log_outcome(url: str, batch: str, state: State, *, stage: str, **details: Any) -> None:
+        logger.info("%s %s", state.value, url, extra={"url": url, "batch": batch, "state": state.value,
+                                                      "stage": stage, **details})

@@ -1,0 +1,79 @@
+"""URL rules: what the producer accepts, and the normalised form that is a page's identity."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+
+from w3lib.url import canonicalize_url
+
+from workers.errors import RefusedURL
+
+ALLOWED_SCHEMES = frozenset({"http", "https"})
+DEFAULT_PORTS = {"http": 80, "https": 443}
+MAX_URL_CHARS = 8192  # what common servers accept in a request line; beyond it nobody serves a page
+TRACKING_PARAMS = frozenset({"fbclid", "gclid", "dclid", "msclkid", "yclid", "mc_cid", "mc_eid", "_ga"})
+TRACKING_PREFIXES = ("utm_",)
+_CONTROL_OR_SPACE = re.compile(r"[\x00-\x20\x7f]")
+
+
+def normalize_url(raw: str) -> str:
+    """Return the canonical form of ``raw``, or raise :class:`RefusedURL` saying why it is not acceptable.
+
+    >>> normalize_url("HTTP://Example.COM:80/a/../b?z=1&a=2&utm_source=x#top")
+    'http://example.com/b?a=2&z=1'
+    """
+    url = raw.strip()
+    if not url:
+        raise RefusedURL(raw, "empty", "empty URL")
+    if len(url) > MAX_URL_CHARS:
+        raise RefusedURL(raw, "too_long", f"URL is {len(url)} characters, more than {MAX_URL_CHARS}")
+    if _CONTROL_OR_SPACE.search(url):
+        raise RefusedURL(raw, "invalid_characters", "URL contains whitespace or control characters")
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise RefusedURL(raw, "malformed", f"malformed URL: {exc}") from exc
+    scheme = parts.scheme.lower()
+    if scheme not in ALLOWED_SCHEMES:
+        shown = scheme or "none"
+        raise RefusedURL(raw, "scheme", f"scheme {shown!r} is not allowed (http and https only)")
+    if not parts.hostname:
+        raise RefusedURL(raw, "no_host", "URL has no host")
+    if parts.username is not None or parts.password is not None:
+        raise RefusedURL(raw, "credentials", "URL carries credentials (user:password@)")
+    try:
+        canonical = canonicalize_url(url)
+    except (ValueError, UnicodeError) as exc:
+        raise RefusedURL(raw, "invalid_host", f"host cannot be encoded: {exc}") from exc
+    return _strip_default_port_and_tracking(canonical, scheme, port)
+
+
+def _strip_default_port_and_tracking(url: str, scheme: str, port: int | None) -> str:
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if port is not None and DEFAULT_PORTS[scheme] == port:
+        netloc = netloc.rsplit(":", 1)[0]
+    query = parts.query
+    if query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        kept = [(k, v) for k, v in pairs if not is_tracking_param(k)]
+        if len(kept) != len(pairs):
+            query = urlencode(kept, quote_via=quote)
+    return urlunsplit((parts.scheme, netloc, parts.path or "/", query, ""))
+
+
+def is_tracking_param(name: str) -> bool:
+    lowered = name.lower()
+    return lowered in TRACKING_PARAMS or lowered.startswith(TRACKING_PREFIXES)
+
+
+def url_id(normalized_url: str) -> str:
+    """Document id of a page: SHA-256 of its normalised URL, hex."""
+    return hashlib.sha256(normalized_url.encode("utf-8")).hexdigest()
+
+
+def domain_of(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower()
