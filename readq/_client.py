@@ -55,7 +55,6 @@ class Client:
     def celery(self) -> Celery:
         if self._celery is None:
             self._celery = create_app(self.settings)
-            self._celery.loader.import_default_modules()
         return self._celery
 
     def close(self) -> None:
@@ -80,6 +79,10 @@ class Client:
         return _producer.enqueue(urls, batch, celery=self.celery, recorder=self.runtime.recorder,
                                  chunk_size=self.settings.publish_batch_size,
                                  status_timeout=self.settings.es_request_timeout)
+
+    def make_searchable(self) -> None:
+        """Refresh the indices now rather than within the next second, e.g. after waiting for a batch."""
+        self.runtime.es.indices.refresh(index=f"{self.settings.pages_alias},{self.settings.status_alias}")
 
     def progress(self, batch: str) -> BatchProgress | None:
         return self.runtime.progress.progress(batch)

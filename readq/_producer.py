@@ -72,7 +72,6 @@ def enqueue(
     """
     receipt = BatchReceipt(batch=batch or new_batch_id())
     status_writes: list[Future[None]] = []
-    fetch = celery.tasks["readq.fetch"]
     with celery.producer_or_acquire() as producer:
         for chunk in _chunks(_valid_urls(urls, receipt), chunk_size):
             # Recorded as queued before publishing, so that no worker's later state can be overwritten.
@@ -80,7 +79,7 @@ def enqueue(
             status_writes.append(status_written)
             with producer.batch(max_size=chunk_size):
                 for url in fresh:
-                    fetch.apply_async(args=(url, receipt.batch), producer=producer)
+                    celery.send_task("readq.fetch", args=(url, receipt.batch), producer=producer)
             receipt.accepted += len(fresh)
             receipt.already_queued += len(chunk) - len(fresh)
     for status_written in status_writes:

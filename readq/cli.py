@@ -97,7 +97,9 @@ def enqueue(client: Client, urls: tuple[str, ...], url_file: Any, batch: str | N
 def _wait_for(client: Client, batch: str, quiet: bool) -> BatchProgress:
     from readq._progress import follow_batch
 
-    return follow_batch(client, batch, show=not quiet)
+    final = follow_batch(client, batch, show=not quiet)
+    client.make_searchable()  # so that a search right after --wait finds the batch
+    return final
 
 
 def _tally(progress: BatchProgress) -> str:

@@ -26,6 +26,7 @@ class ReadqTask(Task):  # type: ignore[misc]
     acks_late = True
     ignore_result = True
     autoretry_for = RETRYABLE_ERRORS
+    throws = (ReadqError,)  # expected failures: recorded, logged without a traceback
     max_retries = _settings.max_retries
     retry_backoff = True
     # A countdown must stay shorter than the visibility timeout, or Redis redelivers the waiting task.

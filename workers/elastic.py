@@ -61,6 +61,12 @@ def install_templates(es: Elasticsearch, settings: Settings) -> list[str]:
             meta={"managed_by": "readq"},
         )
         if not es.indices.exists_alias(name=alias):
-            es.indices.create(index=f"{alias}-000001", aliases={alias: {"is_write_index": True}})
-            created.append(alias)
+            # Another process may create it at the same moment: that is success too.
+            response = es.options(ignore_status=400).indices.create(
+                index=f"{alias}-000001", aliases={alias: {"is_write_index": True}}
+            )
+            if response.get("acknowledged"):
+                created.append(alias)
+            elif not es.indices.exists_alias(name=alias):
+                raise RuntimeError(f"cannot create {alias}-000001: {response.get('error')}")
     return created

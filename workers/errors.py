@@ -22,11 +22,25 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class ReadqError(Exception):
     """Root of readq's errors. ``reason`` is a short machine-readable slug."""
 
     reason = "error"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Celery pickles a task's exception before on_failure sees it; without this, an error whose
+        # constructor takes more than the message would arrive there as its nearest picklable base class.
+        return _restore, (type(self), str(self), self.__dict__)
+
+
+def _restore(cls: type[ReadqError], message: str, state: dict[str, Any]) -> ReadqError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, message)
+    error.__dict__.update(state)
+    return error
 
 
 class RefusedURL(ReadqError):

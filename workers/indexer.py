@@ -68,7 +68,8 @@ class BulkIndexer:
                 raise IndexingError("the bulk indexer is closed")
             self._pending.append(unit)
             self._pending_bytes += size
-            if len(self._pending) >= self.max_docs or self._pending_bytes >= self.max_bytes:
+            first = len(self._pending) == 1  # the flusher sleeps until something is pending: start its clock
+            if first or len(self._pending) >= self.max_docs or self._pending_bytes >= self.max_bytes:
                 self._wakeup.notify()
         return unit.future
 

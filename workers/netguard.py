@@ -18,17 +18,22 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from workers.errors import BlockedAddress
 
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+# Not global, though older Pythons' tables miss them: IETF protocol assignments (Oracle Cloud's metadata
+# service is 192.0.0.192).
+_ALSO_BLOCKED = (ipaddress.IPv4Network("192.0.0.0/24"),)
 
 
 def is_public_address(address: str) -> bool:
-    """True only for globally routable unicast addresses, including IPv4 embedded in IPv6."""
+    """True only for globally routable unicast addresses; IPv4 embedded in IPv6 is judged as IPv4."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
     if isinstance(ip, ipaddress.IPv6Address):
         embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
         if embedded is None and ip in _NAT64:
             embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
-        if embedded is not None and not is_public_address(str(embedded)):
-            return False
+        if embedded is not None:
+            return is_public_address(str(embedded))
+    elif any(ip in network for network in _ALSO_BLOCKED):
+        return False
     return ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_unspecified)
 
 

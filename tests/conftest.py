@@ -1,0 +1,98 @@
+"""Session fixtures: one Redis namespace, one Elasticsearch (noida-db unless READQ_ES_URL names a real one),
+one local web site, and readq's real workers; everything namespaced by a fresh index prefix."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from config.settings import Settings
+from readq import Client
+from tests.support.httpserver import LocalSite
+from tests.support.services import NoidaElasticsearch, WorkerProcess, drop_indices, wait_for
+
+TEST_REDIS_URL = os.environ.get("READQ_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/integration/" in str(item.path).replace(os.sep, "/"):
+            item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(scope="session")
+def es_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    external = os.environ.get("READQ_ES_URL")
+    if external:
+        yield external
+        return
+    server = NoidaElasticsearch(tmp_path_factory.mktemp("noida")).start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def settings(es_url: str) -> Settings:
+    redis.Redis.from_url(TEST_REDIS_URL).ping()
+    return Settings(
+        redis_url=TEST_REDIS_URL,
+        es_url=es_url,
+        index_prefix=f"readqtest-{uuid.uuid4().hex[:8]}",
+        allow_private_networks=True,  # the test site is on 127.0.0.1; the guard has tests of its own
+        visibility_timeout=60,
+        max_retries=2,
+        retry_backoff_max=2,
+        bulk_flush_ms=100,
+        status_flush_ms=200,
+        fetch_concurrency=8,
+        extract_concurrency=2,
+        index_concurrency=16,
+        read_timeout=5,
+        fetch_deadline=10,
+    )
+
+
+@pytest.fixture(scope="session")
+def client(settings: Settings) -> Iterator[Client]:
+    with Client(settings) as readq_client:
+        readq_client.install_templates()
+        yield readq_client
+        _drop_namespace(readq_client)
+
+
+def _drop_namespace(readq_client: Client) -> None:
+    drop_indices(readq_client)
+    keys = list(readq_client.runtime.redis.scan_iter(match=f"{readq_client.settings.index_prefix}:*", count=1000))
+    if keys:
+        readq_client.runtime.redis.delete(*keys)
+
+
+@pytest.fixture(scope="session")
+def site() -> Iterator[LocalSite]:
+    with LocalSite() as test_site:
+        yield test_site
+
+
+@pytest.fixture(scope="session")
+def workers(settings: Settings, client: Client, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Client]:
+    """readq's three stage workers running against the test namespace."""
+    log_path = tmp_path_factory.mktemp("logs") / "worker.log"
+    process = WorkerProcess(settings, log_path).start()
+    try:
+        wait_for(lambda: len(client.workers(timeout=0.5)) >= 3, "readq worker (fetch, extract, index)", 90)
+        yield client
+    finally:
+        process.stop()
+        print(f"worker log: {log_path}")
+
+
+@pytest.fixture
+def fixtures_dir() -> Path:
+    return Path(__file__).resolve().parent / "fixtures" / "pages"

@@ -1,0 +1,41 @@
+"""Waiting on readq's own progress records, with a clear message when they never settle."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from readq import BatchProgress, Client
+from tests.support.services import wait_for
+from workers.progress import FINAL_STATES
+
+
+def wait_finished(client: Client, batch: str, timeout: float = 90) -> BatchProgress:
+    def finished() -> BatchProgress | None:
+        progress = client.progress(batch)
+        return progress if progress is not None and progress.finished else None
+
+    try:
+        result: BatchProgress = wait_for(finished, f"batch {batch}", timeout, interval=0.3)
+    except TimeoutError as exc:
+        raise AssertionError(f"batch {batch} not finished: {client.progress(batch)}") from exc
+    client.make_searchable()
+    return result
+
+
+def wait_status_records(client: Client, urls: list[str], timeout: float = 30) -> dict[str, dict[str, object]]:
+    """The status records of ``urls`` once each shows a final state (they are flushed in bulk, a little later)."""
+
+    def all_final() -> dict[str, dict[str, object]] | None:
+        client.runtime.es.indices.refresh(index=client.settings.status_alias)
+        records = {url: client.url_status(url) for url in urls}
+        final = all(r is not None and r["state"] in FINAL_STATES for r in records.values())
+        return records if final else None  # type: ignore[return-value]
+
+    result: dict[str, dict[str, object]] = wait_for(all_final, "final status records", timeout, interval=0.5)
+    return result
+
+
+def distinctive_word(document: dict[str, Any] | None) -> str:
+    """The longest word of a document's text: distinctive enough to find the document again."""
+    assert document is not None
+    return max((w.strip(".,:;!?\"'()") for w in document["text"].split()), key=len)

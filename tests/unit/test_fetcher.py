@@ -1,0 +1,120 @@
+"""The fetcher against a real local HTTP server."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.support.httpserver import LocalSite
+from workers import netguard
+from workers.errors import (
+    BlockedAddress,
+    BodyTooLarge,
+    FetchConnectionError,
+    FetchTimeout,
+    HTTPStatusError,
+    ServerError,
+    TooManyRedirects,
+    UnsupportedContentType,
+)
+from workers.fetcher import Fetcher
+
+PAGE = "/pages/news-de.html"
+
+
+@pytest.fixture(scope="module")
+def site() -> Iterator[LocalSite]:
+    with LocalSite() as test_site:
+        yield test_site
+
+
+def make_fetcher(**overrides: object) -> Fetcher:
+    options: dict[str, object] = {
+        "user_agent": "readq-test", "connect_timeout": 2.0, "read_timeout": 2.0, "deadline": 5.0,
+        "max_redirects": 3, "max_body_bytes": 1024 * 1024, "allow_private_networks": True,
+    }
+    options.update(overrides)
+    return Fetcher(**options)  # type: ignore[arg-type]
+
+
+def test_fetches_a_page_with_its_response_facts(site: LocalSite) -> None:
+    page = make_fetcher().fetch(site.url(PAGE))
+    assert page.status == 200
+    assert page.final_url == site.url(PAGE)
+    assert page.content_type.startswith("text/html")
+    assert b"<html" in page.body.lower()
+
+
+def test_gzip_bodies_are_decompressed(site: LocalSite) -> None:
+    assert make_fetcher().fetch(site.url("/gzip/news-de.html")).body == make_fetcher().fetch(site.url(PAGE)).body
+
+
+def test_redirects_are_followed_and_recorded(site: LocalSite) -> None:
+    page = make_fetcher().fetch(site.url(f"/redirect?to={PAGE}&code=301"))
+    assert page.final_url == site.url(PAGE)
+    assert page.redirects == [site.url(PAGE)]
+
+
+def test_redirect_loops_and_long_chains_stop(site: LocalSite) -> None:
+    with pytest.raises(TooManyRedirects, match="loop"):
+        make_fetcher().fetch(site.url("/loop/0"))
+    with pytest.raises(TooManyRedirects, match="more than 3"):
+        make_fetcher().fetch(site.url("/chain/0"))
+
+
+def test_redirect_to_another_scheme_is_refused(site: LocalSite) -> None:
+    with pytest.raises(Exception, match="non-HTTP"):
+        make_fetcher().fetch(site.url("/redirect?to=file:///etc/passwd"))
+
+
+@pytest.mark.parametrize(("path", "error", "status"), [
+    ("/status/404", HTTPStatusError, 404), ("/status/410", HTTPStatusError, 410),
+    ("/status/503", ServerError, 503), ("/status/429", ServerError, 429), ("/status/500", ServerError, 500),
+])
+def test_error_statuses_are_classified(site: LocalSite, path: str, error: type[Exception], status: int) -> None:
+    with pytest.raises(error) as raised:
+        make_fetcher().fetch(site.url(path))
+    assert type(raised.value) is error
+    assert raised.value.status == status  # type: ignore[attr-defined]
+
+
+def test_non_html_and_binary_content_is_refused(site: LocalSite) -> None:
+    with pytest.raises(UnsupportedContentType, match="application/json"):
+        make_fetcher().fetch(site.url("/json"))
+    with pytest.raises(UnsupportedContentType):
+        make_fetcher().fetch(site.url(f"{PAGE}?type=application/pdf"))
+
+
+def test_body_cap_applies_to_declared_and_sent_bytes(site: LocalSite) -> None:
+    with pytest.raises(BodyTooLarge, match="declares"):
+        make_fetcher().fetch(site.url("/huge"))
+    with pytest.raises(BodyTooLarge, match="sent more than"):
+        make_fetcher(max_body_bytes=1000).fetch(site.url("/unsized/news-de.html"))
+
+
+def test_slow_responses_time_out(site: LocalSite) -> None:
+    with pytest.raises(FetchTimeout):
+        make_fetcher(read_timeout=0.3).fetch(site.url(f"/slow/{PAGE.split('/')[-1]}?delay=2"))
+
+
+def test_closed_port_is_a_connection_error() -> None:
+    with pytest.raises(FetchConnectionError):
+        make_fetcher().fetch("http://127.0.0.1:1/")
+
+
+def test_private_addresses_are_blocked_before_connecting(site: LocalSite) -> None:
+    hits = sum(site.hits.values())
+    with pytest.raises(BlockedAddress, match="127.0.0.1"):
+        make_fetcher(allow_private_networks=False).fetch(site.url(PAGE))
+    assert sum(site.hits.values()) == hits
+
+
+def test_every_redirect_hop_is_checked(site: LocalSite, monkeypatch: pytest.MonkeyPatch) -> None:
+    """127.0.0.1 stands in for a public address here; the redirect's target 127.0.0.2 stays private."""
+    real_check = netguard.is_public_address
+    monkeypatch.setattr(netguard, "is_public_address", lambda a: a == "127.0.0.1" or real_check(a))
+    target = f"http://127.0.0.2:{site.server_address[1]}{PAGE}"
+    with pytest.raises(BlockedAddress, match="127.0.0.2"):
+        make_fetcher(allow_private_networks=False).fetch(site.url(f"/redirect?to={target}"))
+    assert make_fetcher(allow_private_networks=False).fetch(site.url(PAGE)).status == 200

@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+import pytest
+from pydantic import SecretStr
+
+from config.settings import Settings
+from workers.launcher import flower_command, worker_command
+
+
+def test_each_stage_runs_in_the_pool_that_suits_it() -> None:
+    settings = Settings(fetch_concurrency=100, extract_concurrency=3, index_concurrency=50)
+    fetch, extract, index = (worker_command(s, settings) for s in ("fetch", "extract", "index"))
+
+    assert fetch[fetch.index("-P") + 1] == "threads" and fetch[fetch.index("-c") + 1] == "100"
+    assert extract[extract.index("-P") + 1] == "prefork" and extract[extract.index("-c") + 1] == "3"
+    assert "--max-memory-per-child" in extract
+    assert index[index.index("-P") + 1] == "threads" and index[index.index("-c") + 1] == "50"
+    assert [cmd[cmd.index("-Q") + 1] for cmd in (fetch, extract, index)] == ["fetch", "extract", "index"]
+
+
+def test_unknown_stage_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown stage"):
+        worker_command("crawl", Settings())
+
+
+def test_flower_gets_basic_auth_only_when_configured() -> None:
+    assert not any("basic-auth" in part for part in flower_command(Settings()))
+    secured = flower_command(Settings(flower_basic_auth=SecretStr("ops:s3cret")))
+    assert "--basic-auth=ops:s3cret" in secured

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from config.celery import celery_config
+from config.settings import Settings
+
+
+def test_defaults_are_safe() -> None:
+    settings = Settings(_env_file=None)
+    assert settings.redis_url == "redis://127.0.0.1:6379/0"
+    assert settings.es_url == "http://127.0.0.1:9200"
+    assert settings.allow_private_networks is False
+    assert (settings.pages_alias, settings.status_alias) == ("readq-pages", "readq-status")
+
+
+def test_environment_and_env_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("READQ_INDEX_PREFIX=fromfile\nREADQ_VISIBILITY_TIMEOUT=99\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("READQ_VISIBILITY_TIMEOUT", "120")
+    monkeypatch.setenv("READQ_ALLOW_PRIVATE_NETWORKS", "true")
+
+    settings = Settings()
+
+    assert settings.index_prefix == "fromfile"
+    assert settings.visibility_timeout == 120  # the environment wins over .env
+    assert settings.allow_private_networks is True
+
+
+def test_invalid_values_are_refused_clearly(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("READQ_INDEX_PREFIX", "Bad Prefix")
+    with pytest.raises(ValidationError, match="index_prefix"):
+        Settings(_env_file=None)
+
+
+def test_celery_reliability_settings() -> None:
+    config = celery_config(Settings(_env_file=None, visibility_timeout=77, index_prefix="ns"))
+    assert config["task_acks_late"] and config["task_reject_on_worker_lost"]
+    assert config["worker_prefetch_multiplier"] == 1
+    assert config["accept_content"] == ["json"] and config["task_serializer"] == "json"
+    assert config["broker_transport_options"] == {"global_keyprefix": "ns:", "visibility_timeout": 77}
+    assert config["worker_send_task_events"] and config["task_send_sent_event"]
