@@ -26,7 +26,7 @@ class Settings(BaseSettings):
     es_ca_certs: str | None = None
     es_verify_certs: bool = True
     es_request_timeout: float = 30.0  # s
-    index_prefix: str = Field("readq", pattern=r"^[a-z0-9][a-z0-9_.-]*$")
+    index_prefix: str = Field(default="readq", pattern=r"^[a-z0-9][a-z0-9_.-]*$")
     index_shards: int = 1
     index_replicas: int = 0
 

@@ -6,7 +6,6 @@ import functools
 import json
 import os
 import sys
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -89,7 +88,7 @@ def enqueue(client: Client, urls: tuple[str, ...], url_file: Any, batch: str | N
             click.echo(f"  ... {receipt.refused_count - 20} more refused; --json lists them", err=True)
     final = _wait_for(client, receipt.batch, as_json) if wait and receipt.accepted else None
     result = {**receipt.to_dict(), "progress": final.to_dict() if final else None}
-    emit(result, as_json, lambda: final and click.echo(_tally(final)))
+    emit(result, as_json, lambda: click.echo(_tally(final)) if final else None)
     if receipt.refused_count or (final is not None and final.failed):
         sys.exit(exit_codes.PARTIAL)
 

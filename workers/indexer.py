@@ -98,13 +98,14 @@ class BulkIndexer:
             self._send(units)
 
     def _due(self) -> bool:
-        if not self._pending:
+        time_left = self._time_left()
+        if time_left is None:
             return False
         return (
             self._closed
             or len(self._pending) >= self.max_docs
             or self._pending_bytes >= self.max_bytes
-            or self._time_left() <= 0
+            or time_left <= 0
         )
 
     def _time_left(self) -> float | None:

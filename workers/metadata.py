@@ -142,7 +142,7 @@ def _iso_date(value: str | None) -> str | None:
         parsed = parsed.replace(tzinfo=UTC)
     if not datetime(1990, 1, 1, tzinfo=UTC) <= parsed <= datetime(2100, 1, 1, tzinfo=UTC):
         return None
-    return parsed.isoformat()
+    return str(parsed.isoformat())
 
 
 def _language_tag(value: str | None) -> str | None:

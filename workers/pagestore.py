@@ -30,7 +30,7 @@ class PageStore:
 
     def get(self, key: str) -> bytes:
         stored = self.client.get(key)
-        if stored is None:
+        if not isinstance(stored, bytes):
             raise PageExpired(f"the fetched body at {key} is gone (expired after {self.ttl} s or already used)")
         return zlib.decompress(stored)
 

@@ -91,7 +91,8 @@ class ProgressTracker:
 
     def move(self, batch: str, url_id: str, state: State, client: Any = None) -> Any:
         """Record ``state`` for a URL; pass a pipeline as ``client`` to batch many moves in one round trip."""
-        return self._move(keys=self._keys(batch), args=[url_id, state.value, self.ttl, time.time(), batch], client=client)
+        args = [url_id, state.value, self.ttl, time.time(), batch]
+        return self._move(keys=self._keys(batch), args=args, client=client)
 
     def move_many(self, batch: str, url_ids: list[str], state: State) -> list[bool]:
         """Move many URLs in one round trip; says for each whether it changed state."""
@@ -114,7 +115,7 @@ class ProgressTracker:
         raw = self.client.hgetall(self._keys(batch)[0])
         if not raw:
             return None
-        fields = {k.decode(): v.decode() for k, v in raw.items()}
+        fields = {_text(k): _text(v) for k, v in raw.items()}
         counts = {state.value: int(fields.get(state.value, 0)) for state in State}
         return BatchProgress(
             batch=batch, **counts,
@@ -123,4 +124,8 @@ class ProgressTracker:
         )
 
     def recent_batches(self, limit: int = 10) -> list[str]:
-        return [b.decode() for b in self.client.zrevrange(f"{self.prefix}batches", 0, limit - 1)]
+        return [_text(b) for b in self.client.zrevrange(f"{self.prefix}batches", 0, limit - 1)]
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
