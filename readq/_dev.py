@@ -27,6 +27,7 @@ START_TIMEOUT = 60.0  # s for a started service to answer
 
 
 def run_dev(settings: Settings, *, state_dir: Path, say: Callable[[str], None]) -> int:
+    state_dir.mkdir(parents=True, exist_ok=True)
     supervisor = Supervisor()
     client = Client(settings)
     try:
@@ -59,7 +60,7 @@ def _ensure_redis(client: Client, supervisor: Supervisor, state_dir: Path, say: 
         raise ServiceUnavailable("Redis", url, f"no answer, and readq cannot start one ({why}); "
                                  "start Redis or set READQ_REDIS_URL")
     data = state_dir / "redis"
-    data.mkdir(parents=True, exist_ok=True)
+    data.mkdir(exist_ok=True)
     log = (state_dir / "redis.log").open("ab")
     supervisor.start("redis-server", [server, "--bind", "127.0.0.1", "--port", str(parts.port or 6379),
                                       "--dir", str(data), "--appendonly", "yes", "--save", "",

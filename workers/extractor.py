@@ -17,6 +17,9 @@ from config.settings import Settings
 from workers.errors import NoReadableContent
 from workers.metadata import read_metadata
 
+PROSE_MIN_WORDS = 6
+PROSE_MIN_CHARS = 40
+
 
 @dataclass(frozen=True)
 class Extraction:
@@ -48,9 +51,10 @@ class Extractor:
         except Unparseable as exc:
             raise NoReadableContent(f"readability could not parse the page: {exc}") from exc
         text = html_text.extract_text(article_html, guess_layout=True).strip()
-        if len(text) < self.min_text_chars:
+        prose = prose_chars(text)
+        if prose < self.min_text_chars:
             raise NoReadableContent(
-                f"only {len(text)} characters of readable text (at least {self.min_text_chars} needed)"
+                f"only {prose} characters of prose (at least {self.min_text_chars} needed)"
             )
         return Extraction(
             title=metadata.title,
@@ -62,6 +66,17 @@ class Extractor:
             description=metadata.description,
             canonical_url=metadata.canonical_url,
         )
+
+
+def prose_chars(text: str) -> int:
+    """Characters in lines that read as sentences, not labels: credits, buttons and menus do not count.
+
+    A line counts when it has several words, or is long (scripts without spaces between words).
+    """
+    return sum(
+        len(line) for line in (raw.strip() for raw in text.splitlines())
+        if len(line.split()) >= PROSE_MIN_WORDS or len(line) >= PROSE_MIN_CHARS
+    )
 
 
 def _parse(html: str) -> HtmlElement:
