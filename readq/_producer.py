@@ -82,6 +82,7 @@ def enqueue(
                     celery.send_task("readq.fetch", args=(url, receipt.batch), producer=producer)
             receipt.accepted += len(fresh)
             receipt.already_queued += len(chunk) - len(fresh)
+    recorder.status_writer.flush()
     for status_written in status_writes:
         status_written.result(timeout=status_timeout)
     return receipt

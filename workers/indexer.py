@@ -48,6 +48,7 @@ class BulkIndexer:
         self._pending_bytes = 0
         self._wakeup = threading.Condition()
         self._closed = False
+        self._flush_now = False
         self._thread = threading.Thread(target=self._run, name="readq-bulk", daemon=True)
         self._thread.start()
 
@@ -80,6 +81,12 @@ class BulkIndexer:
         except FutureTimeout as exc:
             raise ElasticsearchUnavailable(f"no answer from Elasticsearch within {timeout:g} s") from exc
 
+    def flush(self) -> None:
+        """Send what is pending now instead of waiting for the size or time trigger."""
+        with self._wakeup:
+            self._flush_now = True
+            self._wakeup.notify()
+
     def close(self, timeout: float = 30.0) -> None:
         """Flush what is pending and stop the flusher thread."""
         with self._wakeup:
@@ -94,7 +101,7 @@ class BulkIndexer:
                     if self._closed and not self._pending:
                         return
                     self._wakeup.wait(self._time_left())
-                units, self._pending, self._pending_bytes = self._pending, [], 0
+                units, self._pending, self._pending_bytes, self._flush_now = self._pending, [], 0, False
             self._send(units)
 
     def _due(self) -> bool:
@@ -103,6 +110,7 @@ class BulkIndexer:
             return False
         return (
             self._closed
+            or self._flush_now
             or len(self._pending) >= self.max_docs
             or self._pending_bytes >= self.max_bytes
             or time_left <= 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import sys
 import threading
 import time
 from collections import Counter
@@ -27,6 +28,11 @@ class LocalSite(ThreadingHTTPServer):
 
     def url(self, path: str) -> str:
         return f"{self.base_url}{path}"
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """Clients that hang up early (body caps, timeouts) are part of the tests, not errors."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
 
     def __enter__(self) -> LocalSite:
         self._thread.start()
