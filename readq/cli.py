@@ -96,6 +96,8 @@ def enqueue(client: Client, urls: tuple[str, ...], url_file: Any, batch: str | N
 def _wait_for(client: Client, batch: str, quiet: bool) -> BatchProgress:
     from readq._progress import follow_batch
 
+    if not client.workers():
+        click.echo("warning: no readq worker answers; the batch waits until one runs (`readq worker`)", err=True)
     final = follow_batch(client, batch, show=not quiet)
     client.make_searchable()  # so that a search right after --wait finds the batch
     return final
