@@ -51,6 +51,21 @@ class Settings(BaseSettings):
     max_body_bytes: int = 5 * 1024 * 1024  # decompressed
     allow_private_networks: bool = False
 
+    # Politeness, shared by every worker through Redis
+    obey_robots: bool = True
+    robots_ttl: int = 86400  # s a host's robots.txt is cached
+    robots_retry_after: int = 300  # s before asking again when robots.txt answered 5xx or timed out
+    host_requests_per_second: float = 1.0  # per host, unless Crawl-delay asks for less
+    host_max_concurrency: int = 2  # requests in flight per host, fleet-wide
+    host_rate_limits: dict[str, float] = {}  # host glob -> requests/s, e.g. {"*.example.com": 5}
+    host_error_threshold: int = 3  # consecutive connection errors before a host is backed off
+    host_backoff_max: int = 600  # s, longest pause imposed on a host
+
+    # Never twice without reason
+    refetch_after: int = 86400  # s before a URL already queued or indexed may be queued again
+    skip_duplicates: bool = False  # don't index a page whose text duplicates an indexed one
+    duplicate_similarity: float = 0.9  # estimated Jaccard similarity of word 3-grams that counts as duplicate
+
     # Extraction
     min_text_chars: int = 200  # less readable text than this is "no readable content"
 

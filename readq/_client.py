@@ -74,11 +74,12 @@ class Client:
     def install_templates(self) -> list[str]:
         return install_templates(self.runtime.es, self.settings)
 
-    def enqueue(self, urls: Iterable[str], batch: str | None = None) -> BatchReceipt:
+    def enqueue(self, urls: Iterable[str], batch: str | None = None, *, force: bool = False) -> BatchReceipt:
+        """Queue URLs; ``force`` queues even those queued or indexed within READQ_REFETCH_AFTER."""
         self.check()
         return _producer.enqueue(urls, batch, celery=self.celery, recorder=self.runtime.recorder,
-                                 chunk_size=self.settings.publish_batch_size,
-                                 status_timeout=self.settings.es_request_timeout)
+                                 seen=self.runtime.seen, chunk_size=self.settings.publish_batch_size,
+                                 status_timeout=self.settings.es_request_timeout, force=force)
 
     def make_searchable(self) -> None:
         """Refresh the indices now rather than within the next second, e.g. after waiting for a batch."""

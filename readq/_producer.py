@@ -13,8 +13,9 @@ from typing import Any
 from celery import Celery
 
 from workers.errors import RefusedURL
+from workers.seen import SeenSet
 from workers.states import StateRecorder
-from workers.urls import normalize_url
+from workers.urls import normalize_url, url_id
 
 REFUSALS_KEPT = 1000  # examples kept in a receipt; the counts by reason cover every refusal
 
@@ -32,6 +33,7 @@ class BatchReceipt:
 
     batch: str
     accepted: int = 0
+    already_seen: int = 0  # queued or indexed within READQ_REFETCH_AFTER: not queued again (see --force)
     already_queued: int = 0
     refused: list[Refusal] = field(default_factory=list)
     refused_by_reason: Counter[str] = field(default_factory=Counter)
@@ -49,6 +51,7 @@ class BatchReceipt:
         return {
             "batch": self.batch,
             "accepted": self.accepted,
+            "already_seen": self.already_seen,
             "already_queued": self.already_queued,
             "refused": self.refused_count,
             "refused_by_reason": dict(self.refused_by_reason),
@@ -61,19 +64,23 @@ def new_batch_id() -> str:
 
 
 def enqueue(
-    urls: Iterable[str], batch: str | None, *, celery: Celery, recorder: StateRecorder, chunk_size: int,
-    status_timeout: float,
+    urls: Iterable[str], batch: str | None, *, celery: Celery, recorder: StateRecorder, seen: SeenSet,
+    chunk_size: int, status_timeout: float, force: bool = False,
 ) -> BatchReceipt:
     """Queue ``urls`` for fetching under ``batch`` (generated if None) and return the receipt.
 
     Invalid URLs are refused with a reason and never queued; the rest go on. URLs are read lazily and
     published in chunks, one Redis pipeline each, so a file of millions of lines runs in bounded memory.
-    A URL already waiting in the same batch is not queued twice.
+    A URL queued or indexed within the refetch period is not queued again unless ``force``; nor is one
+    already waiting in the same batch.
     """
     receipt = BatchReceipt(batch=batch or new_batch_id())
     status_writes: list[Future[None]] = []
     with celery.producer_or_acquire() as producer:
-        for chunk in _chunks(_valid_urls(urls, receipt), chunk_size):
+        for candidates in _chunks(_valid_urls(urls, receipt), chunk_size):
+            claimed = seen.claim_many([url_id(u) for u in candidates], force=force)
+            chunk = [u for u, ok in zip(candidates, claimed, strict=True) if ok]
+            receipt.already_seen += len(candidates) - len(chunk)
             # Recorded as queued before publishing, so that no worker's later state can be overwritten.
             fresh, status_written = recorder.record_queued(chunk, receipt.batch)
             status_writes.append(status_written)

@@ -42,6 +42,14 @@ class ReadqTask(Task):  # type: ignore[misc]
                                           error=str(exc))
             return {"state": State.SKIPPED.value, "reason": exc.reason}
 
+    def retry(self, *args: Any, exc: BaseException | None = None, countdown: float | None = None,
+              **kwargs: Any) -> Any:
+        """Celery's retry, waiting at least as long as the error asks (Retry-After, robots.txt try-later)."""
+        asked = getattr(exc, "retry_after", None)
+        if asked is not None:
+            countdown = min(max(asked, countdown or 0), self.retry_backoff_max)
+        return super().retry(*args, exc=exc, countdown=countdown, **kwargs)
+
     def on_failure(
         self, exc: Exception, task_id: str, args: tuple[Any, ...], kwargs: dict[str, Any], einfo: ExceptionInfo
     ) -> None:

@@ -11,8 +11,9 @@ from tasks.fetch import fetch
 from tasks.index import index
 from tasks.runtime import get_runtime
 from workers.decoding import decode_html
+from workers.dedup import find_original
 from workers.documents import PageRef, build_document
-from workers.errors import PageExpired
+from workers.errors import DuplicateContent, PageExpired
 from workers.progress import State
 
 _settings = get_settings()
@@ -33,6 +34,20 @@ def extract(self: ReadqTask, url: str, batch: str, page: dict[str, Any]) -> None
         return
     extraction = runtime.extractor.extract(decode_html(body, ref.content_type), ref.final_url)
     document = build_document(url=url, final_url=ref.final_url, fetched_at=ref.fetched_at, http_status=ref.status,
-                              batch=batch, extraction=extraction)
-    index.apply_async(args=(url, batch, document), argsrepr=repr((url, batch)))
+                              batch=batch, extraction=extraction, etag=ref.etag, last_modified=ref.last_modified)
+    if document["content_hash"] == ref.previous_hash:
+        runtime.recorder.record(url, batch, State.UNCHANGED, stage="extract", http_status=ref.status)
+    else:
+        _mark_duplicate(document)
+        index.apply_async(args=(url, batch, document), argsrepr=repr((url, batch)))
     runtime.pages.delete(ref.body_key)
+
+
+def _mark_duplicate(document: dict[str, Any]) -> None:
+    settings = get_runtime().settings
+    original = find_original(get_runtime().es, settings.pages_alias, document, settings.duplicate_similarity)
+    if original is None:
+        return
+    if settings.skip_duplicates:
+        raise DuplicateContent(f"{document['url']} duplicates {original}", original=original)
+    document["duplicate_of"] = original

@@ -1,4 +1,4 @@
-"""Stage 1: fetch the page, leave its body in Redis, hand a claim check to the extract stage."""
+"""Stage 1: fetch the page politely, leave its body in Redis, hand a claim check to the extract stage."""
 
 from __future__ import annotations
 
@@ -6,20 +6,32 @@ from config.celery import app
 from tasks.base import ReadqTask
 from tasks.runtime import get_runtime
 from workers.documents import PageRef
+from workers.polite import Deferral
 from workers.progress import State
 from workers.urls import url_id
 
 
 @app.task(base=ReadqTask, name="readq.fetch", bind=True, stage="fetch")
-def fetch(self: ReadqTask, url: str, batch: str) -> None:
+def fetch(self: ReadqTask, url: str, batch: str, slot_at: float | None = None) -> None:
     runtime = get_runtime()
-    page = runtime.fetcher.fetch(url)
+    outcome = runtime.polite.fetch(url, batch, slot_at=slot_at)
+    if isinstance(outcome, Deferral):
+        # Give the worker slot back and come back at the host's turn; a deferral is not a retry.
+        self.apply_async(args=(url, batch), kwargs={"slot_at": outcome.slot_at}, countdown=outcome.countdown,
+                         retries=self.request.retries)
+        return
+    page, previous = outcome
+    if page.status == 304:
+        runtime.recorder.record(url, batch, State.UNCHANGED, stage="fetch", http_status=304,
+                                fetch_ms=page.elapsed_ms)
+        return
     ref = PageRef(
         url=url, batch=batch, final_url=page.final_url, status=page.status, content_type=page.content_type,
         fetched_at=page.fetched_at, body_key=runtime.pages.put(url_id(url), page.body),
-        etag=page.etag, last_modified=page.last_modified,
+        etag=page.etag, last_modified=page.last_modified, previous_hash=previous.content_hash if previous else None,
     )
     # Record before handing on: a later stage's state must never be overwritten by this one's.
-    runtime.recorder.record(url, batch, State.FETCHED, stage="fetch", http_status=page.status)
+    runtime.recorder.record(url, batch, State.FETCHED, stage="fetch", http_status=page.status,
+                            fetch_ms=page.elapsed_ms)
     # By name: the extract module imports this one to re-fetch pages whose body expired.
     app.signature("readq.extract").apply_async(args=(url, batch, ref.to_dict()), argsrepr=repr((url, batch)))

@@ -20,9 +20,9 @@ def index(self: ReadqTask, url: str, batch: str, document: dict[str, Any]) -> No
     runtime = get_runtime()
     recorder = runtime.recorder
     page_action = ({"index": {"_index": _settings.pages_alias, "_id": document_id(document)}}, document)
-    status_action = recorder.status_action(
-        url, batch, State.INDEXED, stage="index", http_status=document.get("http_status")
-    )
+    status_action = recorder.status_action(url, batch, State.INDEXED, stage="index",
+                                           http_status=document.get("http_status"),
+                                           duplicate_of=document.get("duplicate_of"))
     runtime.page_indexer.write([page_action, status_action], timeout=WAIT_FOR_BULK)
     recorder.progress.move(batch, document_id(document), State.INDEXED)
     recorder.log_outcome(url, batch, State.INDEXED, stage="index")

@@ -56,6 +56,8 @@ def settings(es_url: str) -> Settings:
         index_concurrency=16,
         read_timeout=5,
         fetch_deadline=10,
+        host_requests_per_second=200,  # politeness has tests of its own; here it would only slow things down
+        host_max_concurrency=16,
     )
 
 

@@ -6,6 +6,7 @@ import hashlib
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from workers import dedup
 from workers.extractor import Extraction
 from workers.urls import domain_of, url_id
 
@@ -23,6 +24,7 @@ class PageRef:
     body_key: str
     etag: str | None = None
     last_modified: str | None = None
+    previous_hash: str | None = None  # content_hash of the indexed version, if any
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -39,8 +41,9 @@ def content_hash(text: str) -> str:
 
 def build_document(
     *, url: str, final_url: str, fetched_at: str, http_status: int | None, batch: str | None,
-    extraction: Extraction,
+    extraction: Extraction, etag: str | None = None, last_modified: str | None = None,
 ) -> dict[str, Any]:
+    fingerprint = dedup.fingerprint(extraction.text)
     return {
         "url": url,
         "final_url": final_url,
@@ -58,6 +61,10 @@ def build_document(
         "word_count": len(extraction.text.split()),
         "http_status": http_status,
         "batch": batch,
+        "etag": etag,
+        "last_modified": last_modified,
+        "minhash": fingerprint.signature,
+        "minhash_bands": fingerprint.bands,
     }
 
 

@@ -5,6 +5,8 @@
     ├── ServiceUnavailable         client: Redis or Elasticsearch does not answer
     ├── FetchError                 fetch stage
     │   ├── BlockedAddress         the host resolves to a private, loopback, link-local... address
+    │   ├── RobotsDisallowed       robots.txt forbids the URL to readq's user agent
+    │   ├── RobotsUnavailable      robots.txt answered 5xx or timed out: try later
     │   ├── FetchTimeout           connect or read timeout, or the whole-response deadline
     │   ├── FetchConnectionError   DNS failure, refused or reset connection, TLS failure
     │   ├── TooManyRedirects
@@ -14,6 +16,7 @@
     │       └── ServerError        5xx, 408 or 429: worth retrying
     ├── ExtractError               extract stage
     │   ├── PageExpired            the fetched body is no longer in Redis
+    │   ├── DuplicateContent       the text duplicates an indexed page (READQ_SKIP_DUPLICATES)
     │   └── NoReadableContent
     └── IndexingError              index stage
         ├── ElasticsearchUnavailable
@@ -64,6 +67,22 @@ class BlockedAddress(FetchError):
     reason = "blocked_address"
 
 
+class RobotsDisallowed(FetchError):
+    """Raised by the fetch stage when the host's robots.txt disallows the URL."""
+
+    reason = "robots"
+
+
+class RobotsUnavailable(FetchError):
+    """Raised by the fetch stage when robots.txt cannot be read now (5xx, timeout): the host is retried later."""
+
+    reason = "robots_unavailable"
+
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class FetchTimeout(FetchError):
     """Raised by the fetch stage on a connect or read timeout or when the response deadline passes."""
 
@@ -99,9 +118,10 @@ class HTTPStatusError(FetchError):
 
     reason = "http_status"
 
-    def __init__(self, message: str, *, status: int) -> None:
+    def __init__(self, message: str, *, status: int, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.status = status
+        self.retry_after = retry_after  # seconds the server asked us to wait, if it did
 
 
 class ServerError(HTTPStatusError):
@@ -118,6 +138,16 @@ class PageExpired(ExtractError):
     """Raised by the extract stage when the fetched body has left Redis (TTL or already consumed)."""
 
     reason = "page_expired"
+
+
+class DuplicateContent(ExtractError):
+    """Raised by the extract stage, with READQ_SKIP_DUPLICATES, for a page whose text duplicates another's."""
+
+    reason = "duplicate"
+
+    def __init__(self, message: str, *, original: str) -> None:
+        super().__init__(message)
+        self.original = original
 
 
 class NoReadableContent(ExtractError):
@@ -149,11 +179,14 @@ RETRYABLE_ERRORS: tuple[type[ReadqError], ...] = (
     FetchTimeout,
     FetchConnectionError,
     ServerError,
+    RobotsUnavailable,
     ElasticsearchUnavailable,
 )
 
 #: Final outcomes that mean "not indexable" rather than "broken": recorded as skipped, not failed.
-SKIP_ERRORS: tuple[type[ReadqError], ...] = (BlockedAddress, UnsupportedContentType, BodyTooLarge, NoReadableContent)
+SKIP_ERRORS: tuple[type[ReadqError], ...] = (
+    BlockedAddress, RobotsDisallowed, UnsupportedContentType, BodyTooLarge, NoReadableContent, DuplicateContent,
+)
 
 
 class ServiceUnavailable(ReadqError):

@@ -6,16 +6,15 @@ from dataclasses import dataclass
 from functools import cache
 
 import html_text
-import lxml.etree
-import lxml.html
-from lxml.html import HtmlElement
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 from readability import Document
 from readability.readability import Unparseable
 
 from config.settings import Settings
+from workers.cleaning import clean_tree
 from workers.errors import NoReadableContent
 from workers.metadata import read_metadata
+from workers.parsing import parse_html
 
 PROSE_MIN_WORDS = 6
 PROSE_MIN_CHARS = 40
@@ -44,8 +43,9 @@ class Extractor:
         return cls(min_text_chars=settings.min_text_chars)
 
     def extract(self, html: str, url: str) -> Extraction:
-        tree = _parse(html)
+        tree = parse_html(html)
         metadata = read_metadata(tree, url)
+        clean_tree(tree)
         try:
             article_html = Document(tree, url=url).summary(html_partial=True)
         except Unparseable as exc:
@@ -77,15 +77,6 @@ def prose_chars(text: str) -> int:
         len(line) for line in (raw.strip() for raw in text.splitlines())
         if len(line.split()) >= PROSE_MIN_WORDS or len(line) >= PROSE_MIN_CHARS
     )
-
-
-def _parse(html: str) -> HtmlElement:
-    if not html.strip():
-        raise NoReadableContent("the page is empty")
-    try:
-        return lxml.html.document_fromstring(html)
-    except (lxml.etree.ParserError, ValueError) as exc:
-        raise NoReadableContent(f"the page is not parseable HTML: {exc}") from exc
 
 
 @cache

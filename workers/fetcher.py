@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -31,6 +32,7 @@ from workers.netguard import PublicOnlyAdapter
 from workers.urls import ALLOWED_SCHEMES
 
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+NOT_MODIFIED = 304
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 RETRYABLE_STATUSES = frozenset({408, 429})
 CHUNK_BYTES = 64 * 1024
@@ -50,6 +52,21 @@ class FetchedPage:
     redirects: list[str] = field(default_factory=list)
     etag: str | None = None
     last_modified: str | None = None
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date), or None."""
+    if not value:
+        return None
+    if value.strip().isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 @contextmanager
@@ -116,22 +133,33 @@ class Fetcher:
             pool_size=settings.fetch_concurrency,
         )
 
-    def fetch(self, url: str) -> FetchedPage:
+    def fetch(
+        self, url: str, *, accept: frozenset[str] | None = HTML_TYPES, etag: str | None = None,
+        last_modified: str | None = None,
+    ) -> FetchedPage:
+        """GET ``url``. ``accept`` lists the media types wanted (None: any). With a validator from an earlier
+        fetch, the request is conditional and an unchanged page comes back as status 304 with no body."""
         started = time.monotonic()
         fetched_at = datetime.now(UTC).isoformat(timespec="seconds")
+        headers = {k: v for k, v in (("If-None-Match", etag), ("If-Modified-Since", last_modified)) if v}
         redirects: list[str] = []
         current = url
         while True:
             with map_requests_exceptions(current):
-                response = self.session.get(current, stream=True, allow_redirects=False, timeout=self.timeout)
+                response = self.session.get(current, stream=True, allow_redirects=False, timeout=self.timeout,
+                                            headers=headers)
             with response:
                 location = response.headers.get("Location")
                 if response.status_code in REDIRECT_STATUSES and location:
                     current = self._next_hop(current, location, redirects)
                     continue
-                self._check_status(current, response.status_code)
-                content_type = self._check_content_type(current, response.headers.get("Content-Type", ""))
-                body = self._read_body(current, response, started)
+                if response.status_code == NOT_MODIFIED and headers:
+                    content_type, body = response.headers.get("Content-Type", ""), b""
+                else:
+                    self._check_status(current, response)
+                    content_type = self._check_content_type(current, response.headers.get("Content-Type", ""),
+                                                            accept)
+                    body = self._read_body(current, response, started)
             return FetchedPage(
                 url=url,
                 final_url=current,
@@ -157,19 +185,21 @@ class Fetcher:
         return target
 
     @staticmethod
-    def _check_status(url: str, status: int) -> None:
+    def _check_status(url: str, response: requests.Response) -> None:
+        status = response.status_code
         if status >= 500 or status in RETRYABLE_STATUSES:
-            raise ServerError(f"{url} answered HTTP {status}", status=status)
+            raise ServerError(f"{url} answered HTTP {status}", status=status,
+                              retry_after=parse_retry_after(response.headers.get("Retry-After")))
         if status >= 400:
             raise HTTPStatusError(f"{url} answered HTTP {status}", status=status)
         if status != 200:
             raise HTTPStatusError(f"{url} answered HTTP {status} without a page", status=status)
 
     @staticmethod
-    def _check_content_type(url: str, header: str) -> str:
+    def _check_content_type(url: str, header: str, accept: frozenset[str] | None) -> str:
         media_type = header.split(";", 1)[0].strip().lower()
-        if media_type and media_type not in HTML_TYPES:
-            raise UnsupportedContentType(f"{url} is {media_type}, not HTML")
+        if accept is not None and media_type and media_type not in accept:
+            raise UnsupportedContentType(f"{url} is {media_type}, not {' or '.join(sorted(accept))}")
         return header
 
     def _read_body(self, url: str, response: requests.Response, started: float) -> bytes:

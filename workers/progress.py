@@ -21,11 +21,12 @@ class State(StrEnum):
     QUEUED = "queued"
     FETCHED = "fetched"
     INDEXED = "indexed"
+    UNCHANGED = "unchanged"  # re-fetched, and the page is as it was: the indexed document stands
     SKIPPED = "skipped"
     FAILED = "failed"
 
 
-FINAL_STATES = frozenset({State.INDEXED, State.SKIPPED, State.FAILED})
+FINAL_STATES = frozenset({State.INDEXED, State.UNCHANGED, State.SKIPPED, State.FAILED})
 
 _MOVE = """
 local old = redis.call('HGET', KEYS[2], ARGV[1])
@@ -49,6 +50,7 @@ class BatchProgress:
     queued: int
     fetched: int
     indexed: int
+    unchanged: int
     skipped: int
     failed: int
     created: float | None
@@ -56,11 +58,11 @@ class BatchProgress:
 
     @property
     def total(self) -> int:
-        return self.queued + self.fetched + self.indexed + self.skipped + self.failed
+        return self.queued + self.fetched + self.done
 
     @property
     def done(self) -> int:
-        return self.indexed + self.skipped + self.failed
+        return self.indexed + self.unchanged + self.skipped + self.failed
 
     @property
     def finished(self) -> bool:
@@ -69,7 +71,7 @@ class BatchProgress:
     def to_dict(self) -> dict[str, Any]:
         return {
             "batch": self.batch, "total": self.total, "done": self.done, "finished": self.finished,
-            "queued": self.queued, "fetched": self.fetched, "indexed": self.indexed,
+            "queued": self.queued, "fetched": self.fetched, "indexed": self.indexed, "unchanged": self.unchanged,
             "skipped": self.skipped, "failed": self.failed, "created": self.created, "updated": self.updated,
         }
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import redis
-from elasticsearch import Elasticsearch
+from elasticsearch import ApiError, Elasticsearch, TransportError
 
 from config.settings import Settings
 from workers.elastic import make_client
@@ -14,8 +14,15 @@ from workers.extractor import Extractor
 from workers.fetcher import Fetcher
 from workers.indexer import BulkIndexer
 from workers.pagestore import PageStore
+from workers.polite import PoliteFetcher, PreviousFetch
+from workers.politeness import HostGate
 from workers.progress import ProgressTracker
+from workers.robots import RobotsPolicy
+from workers.seen import SeenSet
 from workers.states import StateRecorder
+from workers.urls import url_id
+
+PREVIOUS_FIELDS = ("etag", "last_modified", "content_hash", "batch")
 
 
 @dataclass
@@ -47,13 +54,43 @@ class Runtime:
         return ProgressTracker.from_settings(self.settings, self.redis)
 
     @cached_property
+    def seen(self) -> SeenSet:
+        return SeenSet.from_settings(self.settings, self.redis)
+
+    @cached_property
+    def robots(self) -> RobotsPolicy:
+        return RobotsPolicy.from_settings(self.settings, self.redis, self.fetcher)
+
+    @cached_property
+    def gate(self) -> HostGate:
+        return HostGate.from_settings(self.settings, self.redis)
+
+    @cached_property
+    def polite(self) -> PoliteFetcher:
+        return PoliteFetcher(fetcher=self.fetcher, gate=self.gate,
+                             robots=self.robots if self.settings.obey_robots else None,
+                             max_defer=self.settings.visibility_timeout / 2, previous=self.previous_fetch)
+
+    def previous_fetch(self, url: str) -> PreviousFetch | None:
+        """What the indexed version of ``url`` says about itself; None if there is none or ES cannot say now."""
+        try:
+            found = self.es.options(ignore_status=404).get(
+                index=self.settings.pages_alias, id=url_id(url), source_includes=list(PREVIOUS_FIELDS))
+        except (ApiError, TransportError):
+            return None
+        if not found.get("found"):
+            return None
+        source = found["_source"]
+        return PreviousFetch(**{name: source.get(name) for name in PREVIOUS_FIELDS})
+
+    @cached_property
     def page_indexer(self) -> BulkIndexer:
         return BulkIndexer.from_settings(self.settings, self.es)
 
     @cached_property
     def recorder(self) -> StateRecorder:
         status_writer = BulkIndexer.from_settings(self.settings, self.es, flush_ms=self.settings.status_flush_ms)
-        return StateRecorder(progress=self.progress, status_writer=status_writer,
+        return StateRecorder(progress=self.progress, status_writer=status_writer, seen=self.seen,
                              status_alias=self.settings.status_alias)
 
     def close(self) -> None:

@@ -15,14 +15,17 @@ from typing import Any
 
 from workers.indexer import Action, BulkIndexer
 from workers.progress import ProgressTracker, State
+from workers.seen import SeenSet
 from workers.urls import domain_of, url_id
 
 logger = logging.getLogger("readq.outcome")
 
 
 class StateRecorder:
-    def __init__(self, *, progress: ProgressTracker, status_writer: BulkIndexer, status_alias: str) -> None:
+    def __init__(self, *, progress: ProgressTracker, status_writer: BulkIndexer, seen: SeenSet,
+                 status_alias: str) -> None:
         self.progress = progress
+        self.seen = seen
         self.status_writer = status_writer
         self.status_alias = status_alias
 
@@ -47,6 +50,7 @@ class StateRecorder:
         self.status_writer.submit([self.status_action(url, batch, state, stage=stage, **details)])
         self.log_outcome(url, batch, state, stage=stage, **details)
         if state is State.FAILED:
+            self.seen.forget(url_id(url))  # so that it may be queued again without --force
             self.progress.record_failure({"url": url, "batch": batch, "stage": stage, "at": time.time(), **details})
 
     def record_queued(self, urls: list[str], batch: str) -> tuple[list[str], Future[None]]:

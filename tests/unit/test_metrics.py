@@ -1,0 +1,133 @@
+"""workers/metrics.py: the exporter serves what the workers count, in one process and across prefork children."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import requests
+from prometheus_client.parser import text_string_to_metric_families
+
+from workers.metrics import prepare_multiprocess_dir
+
+ROOT = Path(__file__).resolve().parents[2]
+
+SINGLE = """
+    import sys
+    from workers import metrics as m
+
+    port = int(sys.argv[1])
+    m.start_metrics_server(port, addr="127.0.0.1")
+    m.start_metrics_server(port, addr="127.0.0.1")  # a second call is a no-op, not "address in use"
+    m.PAGES_FETCHED.labels(outcome="ok").inc(3)
+    m.PAGES_FETCHED.labels(outcome="timeout").inc()
+    m.FETCH_SECONDS.observe(0.3)
+    m.FETCH_BYTES.observe(20_000)
+    m.PAGES_INDEXED.inc(2)
+    m.PAGES_FAILED.labels(stage="fetch", reason="http_404").inc()
+    m.PAGES_SKIPPED.labels(reason="no_readable_content").inc()
+    m.BULK_DOCUMENTS.observe(2)
+    m.BULK_SECONDS.observe(0.02)
+    m.QUEUE_DEPTH.labels(queue="fetch").set(7)
+    print("ready", flush=True)
+    sys.stdin.read()
+"""
+
+PREFORK = """
+    import multiprocessing, os, sys
+    from workers import metrics as m
+
+    m.start_metrics_server(int(sys.argv[1]), addr="127.0.0.1")
+
+    def task(n):
+        m.PAGES_FETCHED.labels(outcome="ok").inc()
+        m.EXTRACT_SECONDS.observe(0.2)
+        m.PAGES_SKIPPED.labels(reason="binary_content").inc()
+        return os.getpid()
+
+    if __name__ == "__main__":
+        with multiprocessing.get_context("fork").Pool(2) as pool:
+            pids = set(pool.map(task, range(6)))
+        for pid in pids:
+            m.mark_process_dead(pid)
+        m.PAGES_FETCHED.labels(outcome="ok").inc()  # the main process counts too
+        m.QUEUE_DEPTH.labels(queue="extract").set(4)
+        print("ready", flush=True)
+        sys.stdin.read()
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def _exporter(script: str, env: dict[str, str]) -> Iterator[dict[tuple[str, tuple[tuple[str, str], ...]], float]]:
+    """Run ``script`` in a fresh interpreter, then yield its /metrics as {(sample, labels): value}."""
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(script), str(port)],
+        cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+        response = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=10)
+        assert response.status_code == 200
+        yield {
+            (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+            for family in text_string_to_metric_families(response.text)
+            for sample in family.samples
+        }
+    finally:
+        if proc.stdin is not None:
+            proc.stdin.close()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k.lower() != "prometheus_multiproc_dir"}
+    return {**env, "PYTHONPATH": str(ROOT), **extra}
+
+
+def test_single_process_exporter() -> None:
+    with _exporter(SINGLE, _env()) as samples:
+        assert samples["readq_pages_fetched_total", (("outcome", "ok"),)] == 3
+        assert samples["readq_pages_fetched_total", (("outcome", "timeout"),)] == 1
+        assert samples["readq_fetch_seconds_count", ()] == 1
+        assert samples["readq_fetch_seconds_sum", ()] == 0.3
+        assert samples["readq_fetch_seconds_bucket", (("le", "0.25"),)] == 0
+        assert samples["readq_fetch_seconds_bucket", (("le", "0.5"),)] == 1
+        assert samples["readq_fetch_bytes_bucket", (("le", "65536.0"),)] == 1
+        assert samples["readq_pages_indexed_total", ()] == 2
+        assert samples["readq_pages_failed_total", (("reason", "http_404"), ("stage", "fetch"))] == 1
+        assert samples["readq_pages_skipped_total", (("reason", "no_readable_content"),)] == 1
+        assert samples["readq_bulk_documents_count", ()] == 1
+        assert samples["readq_bulk_seconds_count", ()] == 1
+        assert samples["readq_queue_depth", (("queue", "fetch"),)] == 7
+
+
+def test_multiprocess_exporter_sums_children(tmp_path: Path) -> None:
+    multiproc_dir = tmp_path / "prom"
+    multiproc_dir.mkdir()
+    stale = multiproc_dir / "counter_999999.db"
+    stale.write_bytes(b"left by an earlier run")
+    prepare_multiprocess_dir(multiproc_dir)  # as the launcher does, before the worker starts
+    assert not stale.exists()
+    with _exporter(PREFORK, _env(PROMETHEUS_MULTIPROC_DIR=str(multiproc_dir))) as samples:
+        assert samples["readq_pages_fetched_total", (("outcome", "ok"),)] == 7
+        assert samples["readq_extract_seconds_count", ()] == 6
+        assert samples["readq_extract_seconds_bucket", (("le", "0.25"),)] == 6
+        assert samples["readq_pages_skipped_total", (("reason", "binary_content"),)] == 6
+        assert samples["readq_queue_depth", (("queue", "extract"),)] == 4

@@ -1,0 +1,54 @@
+"""Boilerplate out of the tree before readability scores it: what no reader counts as the article."""
+
+from __future__ import annotations
+
+import re
+
+from lxml.html import HtmlElement
+
+#: Elements that never hold article prose.
+DROP_TAGS = frozenset({"nav", "aside", "footer", "button", "select", "svg", "template", "dialog", "noscript", "iframe",
+                       "object", "embed", "canvas", "menu", "script", "style", "link"})
+#: class or id words of page furniture: comment threads, share bars, cookie and newsletter prompts, teaser lists.
+BOILERPLATE_RE = re.compile(
+    r"(?:^|[\s_-])(?:comments?|comment-?(?:list|area|section|form|respond)|respond|disqus|replies|"
+    r"share|sharing|shariff|social|socials|sociable|addthis|"
+    r"cookies?|consent|gdpr|newsletter|subscribe|subscription|paywall|"
+    r"related|recommended|recommendations?|more-?stories|read-?more|also-?read|further-?reading|"
+    r"breadcrumbs?|pagination|pager|sidebar|widget|widgets|banner|advert|advertisement|ads?|ad-?slot|sponsor|"
+    r"popup|modal|overlay|toolbar|tags|tag-?list|tagcloud|categories|author-?box|about-?author|byline|"
+    r"print|skip-?link|jump-?link|menu|navbar|navigation|nav|footer|masthead)(?:$|[\s_-])",
+    re.IGNORECASE,
+)
+HIDDEN_STYLE_RE = re.compile(r"(?:^|;)\s*(?:display\s*:\s*none|visibility\s*:\s*hidden)", re.IGNORECASE)
+#: Never dropped by their class: the page itself and the containers that announce the article.
+PROTECTED_TAGS = frozenset({"html", "body", "main", "article"})
+#: An element with more than this share of the page's text is not furniture, whatever its class says.
+MAX_BOILERPLATE_SHARE = 0.4
+
+
+def clean_tree(tree: HtmlElement) -> None:
+    """Drop hidden elements, navigation and page furniture from ``tree``, in place."""
+    body = tree.find("body")
+    total = len(body.text_content()) if body is not None else 0
+    stack = [tree]
+    while stack:
+        element = stack.pop()
+        if element.tag not in PROTECTED_TAGS and element.tag != "head" and _is_boilerplate(element, total):
+            element.drop_tree()
+            continue
+        stack.extend(element)
+
+
+def _is_boilerplate(element: HtmlElement, total: int) -> bool:
+    if not isinstance(element.tag, str):
+        return True  # comments and processing instructions
+    if element.tag in DROP_TAGS:
+        return True
+    attributes = element.attrib
+    if "hidden" in attributes or attributes.get("aria-hidden") == "true":
+        return True
+    if HIDDEN_STYLE_RE.search(attributes.get("style", "")):
+        return True
+    features = f"{attributes.get('class', '')} {attributes.get('id', '')}"
+    return bool(BOILERPLATE_RE.search(features)) and len(element.text_content()) <= MAX_BOILERPLATE_SHARE * total

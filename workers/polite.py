@@ -1,0 +1,83 @@
+"""The fetch policy around the safe fetcher: robots.txt, the shared per-host schedule, backoff, conditional GET.
+
+``PoliteFetcher.fetch`` either fetches now or says when to come back (:class:`Deferral`): a task that must wait
+gives its worker slot back instead of sleeping on it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from workers.errors import FetchConnectionError, FetchTimeout, ServerError
+from workers.fetcher import FetchedPage, Fetcher
+from workers.politeness import HostGate
+from workers.robots import RobotsPolicy
+
+START_NOW = 0.05  # s: a slot this close is waited for in place rather than deferred
+PUSHBACK_STATUSES = frozenset({429, 503})
+
+
+@dataclass(frozen=True)
+class PreviousFetch:
+    """Validators and text hash of the indexed version, for a conditional re-fetch."""
+
+    etag: str | None
+    last_modified: str | None
+    content_hash: str | None
+    batch: str | None
+
+
+@dataclass(frozen=True)
+class Deferral:
+    """Come back in ``countdown`` seconds; ``slot_at`` (epoch s) is the start slot reserved meanwhile, if any."""
+
+    countdown: float
+    slot_at: float | None
+
+
+class PoliteFetcher:
+    def __init__(self, *, fetcher: Fetcher, gate: HostGate, robots: RobotsPolicy | None, max_defer: float,
+                 previous: Callable[[str], PreviousFetch | None]) -> None:
+        self.fetcher = fetcher
+        self.gate = gate
+        self.robots = robots
+        self.max_defer = max_defer
+        self.previous = previous
+
+    def fetch(self, url: str, batch: str, *, slot_at: float | None = None
+              ) -> tuple[FetchedPage, PreviousFetch | None] | Deferral:
+        """Fetch now, or say when to come back. The indexed version of the page, if a batch before this one made
+        it, makes the request conditional; a redelivery within the same batch just does the work again."""
+        host = urlsplit(url).netloc
+        crawl_delay = self.robots.check(url) if self.robots is not None else None
+        interval = self.gate.interval(host, crawl_delay)
+        if slot_at is None or time.time() - slot_at > interval / 2:  # no slot, or too late for it: take a new one
+            wait = self.gate.reserve(host, interval, self.max_defer)
+            if wait is None:
+                return Deferral(self.max_defer, None)
+            if wait > START_NOW:
+                return Deferral(wait, time.time() + wait)
+            time.sleep(wait)
+        lease = self.gate.lease(host)
+        if lease is None:
+            return Deferral(interval, None)
+        previous = self.previous(url)
+        if previous is not None and previous.batch == batch:
+            previous = None
+        try:
+            page = self.fetcher.fetch(url, etag=previous.etag if previous else None,
+                                      last_modified=previous.last_modified if previous else None)
+        except ServerError as exc:
+            if exc.status in PUSHBACK_STATUSES:
+                self.gate.penalize(host, exc.retry_after if exc.retry_after is not None else interval * 4)
+            raise
+        except (FetchConnectionError, FetchTimeout):
+            self.gate.connection_failed(host, interval)
+            raise
+        finally:
+            self.gate.release(lease)
+        self.gate.connection_succeeded(host)
+        return page, previous

@@ -1,0 +1,114 @@
+"""Per-host politeness shared by every worker: a request-rate slot schedule and a concurrency limit in Redis.
+
+``reserve`` hands out the host's next free start time (and moves it on by the host's interval), so N waiting
+URLs get N distinct slots instead of all retrying at once. A task whose slot is in the future is deferred to it
+(not slept on); at its slot it takes a concurrency ``lease`` (leases expire by themselves if a worker dies).
+``penalize`` pushes a host's next slot out (Retry-After, repeated connection errors).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import uuid
+from dataclasses import dataclass
+
+import redis
+
+from config.settings import Settings
+
+# Times come from Redis's own clock, so that workers on machines with skewed clocks still agree.
+_NOW = "local t = redis.call('TIME') local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
+
+_RESERVE = _NOW + """
+local slot = math.max(now, tonumber(redis.call('GET', KEYS[1]) or '0'))
+if slot - now > tonumber(ARGV[2]) then return -1 end
+redis.call('SET', KEYS[1], slot + tonumber(ARGV[1]), 'PX', slot - now + tonumber(ARGV[1]) + 60000)
+return slot - now
+"""
+
+_LEASE = _NOW + """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[3])
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]) + 60000)
+return 1
+"""
+
+_PENALIZE = _NOW + """
+local until_ms = now + tonumber(ARGV[1])
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+if until_ms > current then redis.call('SET', KEYS[1], until_ms, 'PX', tonumber(ARGV[1]) + 60000) end
+return 1
+"""
+
+
+@dataclass(frozen=True)
+class Lease:
+    host: str
+    token: str
+
+
+class HostGate:
+    def __init__(self, *, client: redis.Redis, prefix: str, requests_per_second: float,
+                 rate_limits: dict[str, float], max_concurrency: int, lease_seconds: float,
+                 error_threshold: int, backoff_max: float) -> None:
+        self.client = client
+        self.prefix = prefix
+        self.requests_per_second = requests_per_second
+        self.rate_limits = rate_limits
+        self.max_concurrency = max_concurrency
+        self.lease_ms = int(lease_seconds * 1000)
+        self.error_threshold = error_threshold
+        self.backoff_max = backoff_max
+        self._reserve = client.register_script(_RESERVE)
+        self._lease = client.register_script(_LEASE)
+        self._penalize = client.register_script(_PENALIZE)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, client: redis.Redis) -> HostGate:
+        return cls(client=client, prefix=settings.redis_prefix,
+                   requests_per_second=settings.host_requests_per_second, rate_limits=settings.host_rate_limits,
+                   max_concurrency=settings.host_max_concurrency, lease_seconds=settings.fetch_deadline + 30,
+                   error_threshold=settings.host_error_threshold, backoff_max=settings.host_backoff_max)
+
+    def interval(self, host: str, crawl_delay: float | None = None) -> float:
+        """Seconds between two request starts to ``host``: its configured rate, or Crawl-delay if slower."""
+        hostname = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+        rate = next((r for pattern, r in self.rate_limits.items() if fnmatch.fnmatch(hostname, pattern)),
+                    self.requests_per_second)
+        return max(1.0 / rate, crawl_delay or 0.0)
+
+    def reserve(self, host: str, interval: float, max_wait: float) -> float | None:
+        """Reserve the host's next start slot; return seconds until it, or None if it is further than
+        ``max_wait`` away (nothing reserved then)."""
+        wait_ms = int(self._reserve(keys=[self._key(host, "next")], args=[int(interval * 1000), int(max_wait * 1000)]))
+        return None if wait_ms < 0 else wait_ms / 1000
+
+    def lease(self, host: str) -> Lease | None:
+        """One of the host's concurrent request slots, or None when all are taken."""
+        token = uuid.uuid4().hex
+        taken = self._lease(keys=[self._key(host, "leases")], args=[self.max_concurrency, self.lease_ms, token])
+        return Lease(host, token) if taken else None
+
+    def release(self, lease: Lease) -> None:
+        self.client.zrem(self._key(lease.host, "leases"), lease.token)
+
+    def penalize(self, host: str, seconds: float) -> None:
+        """No request to ``host`` starts before ``seconds`` from now."""
+        self._penalize(keys=[self._key(host, "next")], args=[int(min(seconds, self.backoff_max) * 1000)])
+
+    def connection_failed(self, host: str, interval: float) -> None:
+        """Count a connection error; from the threshold on, back the host off exponentially."""
+        key = self._key(host, "errors")
+        with self.client.pipeline(transaction=False) as pipe:
+            pipe.incr(key)
+            pipe.expire(key, int(self.backoff_max) * 2)
+            errors = int(pipe.execute()[0])
+        if errors >= self.error_threshold:
+            self.penalize(host, interval * 2 ** (errors - self.error_threshold + 1))
+
+    def connection_succeeded(self, host: str) -> None:
+        self.client.delete(self._key(host, "errors"))
+
+    def _key(self, host: str, what: str) -> str:
+        return f"{self.prefix}host:{host}:{what}"

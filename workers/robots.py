@@ -1,0 +1,87 @@
+"""robots.txt per origin: fetched once, cached in Redis for every worker, parsed with protego.
+
+A 2xx answer is parsed; a 4xx means "no rules" (allowed); a 5xx or a timeout means "try later", remembered for
+``retry_after`` seconds so that the whole fleet does not hammer a failing host.
+"""
+
+from __future__ import annotations
+
+import zlib
+from functools import lru_cache
+from urllib.parse import urlsplit
+
+import redis
+from protego import Protego
+
+from config.settings import Settings
+from workers.errors import (
+    BlockedAddress,
+    FetchConnectionError,
+    FetchError,
+    FetchTimeout,
+    RobotsDisallowed,
+    RobotsUnavailable,
+    ServerError,
+)
+from workers.fetcher import Fetcher
+
+ALLOW_ALL = b"A"
+UNAVAILABLE = b"U"
+RULES = b"R"
+MAX_ROBOTS_BYTES = 512 * 1024  # Google reads the first 500 KiB; the rest is ignored
+
+
+class RobotsPolicy:
+    def __init__(self, *, client: redis.Redis, prefix: str, fetcher: Fetcher, user_agent: str, ttl: int,
+                 retry_after: int) -> None:
+        self.client = client
+        self.prefix = prefix
+        self.fetcher = fetcher
+        self.agent = user_agent.split("/", 1)[0]  # robots.txt groups name the product token: "readq"
+        self.ttl = ttl
+        self.retry_after = retry_after
+
+    @classmethod
+    def from_settings(cls, settings: Settings, client: redis.Redis, fetcher: Fetcher) -> RobotsPolicy:
+        return cls(client=client, prefix=settings.redis_prefix, fetcher=fetcher, user_agent=settings.user_agent,
+                   ttl=settings.robots_ttl, retry_after=settings.robots_retry_after)
+
+    def check(self, url: str) -> float | None:
+        """Raise RobotsDisallowed or RobotsUnavailable; otherwise return the Crawl-delay (s) if one is set."""
+        origin = _origin(url)
+        key = f"{self.prefix}robots:{origin}"
+        cached = self.client.get(key)
+        if not isinstance(cached, bytes):
+            cached = self._fetch(origin)
+            ttl = self.retry_after if cached == UNAVAILABLE else self.ttl
+            self.client.set(key, cached, ex=ttl)
+        if cached == UNAVAILABLE:
+            raise RobotsUnavailable(f"{origin}/robots.txt is unavailable; trying later", retry_after=self.retry_after)
+        if cached == ALLOW_ALL:
+            return None
+        rules = _parse(cached)
+        if not rules.can_fetch(url, self.agent):
+            raise RobotsDisallowed(f"{origin}/robots.txt disallows {url} for {self.agent}")
+        delay = rules.crawl_delay(self.agent)
+        return float(delay) if delay is not None else None
+
+    def _fetch(self, origin: str) -> bytes:
+        try:
+            page = self.fetcher.fetch(f"{origin}/robots.txt", accept=None)
+        except (ServerError, FetchTimeout, FetchConnectionError):
+            return UNAVAILABLE
+        except BlockedAddress:
+            raise  # the page itself is just as unreachable
+        except FetchError:  # 4xx, too many redirects, too large: no usable rules, so no restrictions
+            return ALLOW_ALL
+        return RULES + zlib.compress(page.body[:MAX_ROBOTS_BYTES])
+
+
+@lru_cache(maxsize=1024)
+def _parse(cached: bytes) -> Protego:
+    return Protego.parse(zlib.decompress(cached[len(RULES):]).decode("utf-8", errors="replace"))
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"

@@ -1,0 +1,51 @@
+"""The seen-set: which URLs were queued recently, so that a URL is not fetched twice without reason.
+
+Memory stays small for tens of millions of URLs: each URL is 6 bytes of its id (a field) and the minute it was
+queued (a small integer) in one of 2^20 hashes picked by 20 other bits of its id; each hash stays small enough
+for Redis's compact listpack encoding. A failed URL is forgotten, so it may be queued again.
+"""
+
+from __future__ import annotations
+
+import redis
+
+from config.settings import Settings
+
+SHARD_HEX = 5  # 20 bits: 2^20 hashes
+FIELD_HEX = 12  # 48 bits per URL within its hash
+
+_CLAIM = """
+local t = redis.call('TIME')
+local minute = math.floor(tonumber(t[1]) / 60)
+local seen = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '-1')
+if ARGV[3] ~= '1' and seen >= 0 and minute - seen < tonumber(ARGV[2]) then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], minute)
+return 1
+"""
+
+
+class SeenSet:
+    def __init__(self, *, client: redis.Redis, prefix: str, refetch_after: int) -> None:
+        self.client = client
+        self.prefix = prefix
+        self.refetch_after_minutes = max(0, refetch_after // 60)
+        self._claim = client.register_script(_CLAIM)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, client: redis.Redis) -> SeenSet:
+        return cls(client=client, prefix=settings.redis_prefix, refetch_after=settings.refetch_after)
+
+    def _slot(self, url_id: str) -> tuple[str, bytes]:
+        return f"{self.prefix}seen:{url_id[:SHARD_HEX]}", bytes.fromhex(url_id[SHARD_HEX:SHARD_HEX + FIELD_HEX])
+
+    def claim_many(self, url_ids: list[str], *, force: bool = False) -> list[bool]:
+        """Mark URLs as queued now; says for each whether it may be queued (not seen within refetch_after)."""
+        with self.client.pipeline(transaction=False) as pipe:
+            for url_id in url_ids:
+                key, field = self._slot(url_id)
+                self._claim(keys=[key], args=[field, self.refetch_after_minutes, "1" if force else "0"], client=pipe)
+            return [bool(claimed) for claimed in pipe.execute()]
+
+    def forget(self, url_id: str) -> None:
+        key, field = self._slot(url_id)
+        self.client.hdel(key, field)
