@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -21,6 +21,7 @@ from workers.runtime import Runtime
 from workers.urls import normalize_url, url_id
 
 SNIPPET_CHARS = 180
+PAGE_SIZE = 500  # status records per search request when listing failures
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class SearchHit:
     domain: str | None
     lang: str | None
     published: str | None
+    duplicate_of: str | None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -113,6 +115,33 @@ class Client:
             ][:failures],
         }
 
+    def failed(self, *, batch: str | None = None, reason: str | None = None,
+               limit: int | None = None) -> Iterator[dict[str, Any]]:
+        """Status records of failed URLs, optionally of one batch or reason, in URL order."""
+        filters = [{"term": {"state": "failed"}}]
+        filters += [{"term": {field: value}} for field, value in (("batch", batch), ("reason", reason)) if value]
+        after: list[Any] | None = None
+        returned = 0
+        while limit is None or returned < limit:
+            page_size = min(PAGE_SIZE, limit - returned) if limit is not None else PAGE_SIZE
+            response = self.runtime.es.search(index=self.settings.status_alias, query={"bool": {"filter": filters}},
+                                              size=page_size, sort=[{"url": "asc"}], search_after=after)
+            hits = response["hits"]["hits"]
+            for hit in hits:
+                yield dict(hit["_source"])
+            returned += len(hits)
+            if len(hits) < page_size:
+                return
+            after = hits[-1]["sort"]
+
+    def retry(self, *, batch: str | None = None, reason: str | None = None) -> list[BatchReceipt]:
+        """Queue failed URLs again, each into the batch it failed in."""
+        self.make_searchable()
+        by_batch: dict[str, list[str]] = {}
+        for record in self.failed(batch=batch, reason=reason):
+            by_batch.setdefault(record["batch"], []).append(record["url"])
+        return [self.enqueue(urls, failed_batch, force=True) for failed_batch, urls in sorted(by_batch.items())]
+
     def get(self, url: str) -> dict[str, Any] | None:
         try:
             found = self.runtime.es.get(index=self.settings.pages_alias, id=url_id(normalize_url(url)))
@@ -138,7 +167,7 @@ class Client:
                             "filter": filters}},
             highlight={"fields": {"text": {"fragment_size": SNIPPET_CHARS, "number_of_fragments": 1}},
                        "pre_tags": ["**"], "post_tags": ["**"]},
-            source_excludes=["text"],
+            source_excludes=["text", "minhash", "minhash_bands"],
         )
         return [_hit(raw) for raw in response["hits"]["hits"]]
 
@@ -149,5 +178,5 @@ def _hit(raw: dict[str, Any]) -> SearchHit:
     return SearchHit(
         url=source["url"], title=source.get("title"), score=float(raw["_score"] or 0.0),
         snippet=" ".join(fragments[0].split())[: SNIPPET_CHARS * 2], domain=source.get("domain"),
-        lang=source.get("lang"), published=source.get("published"),
+        lang=source.get("lang"), published=source.get("published"), duplicate_of=source.get("duplicate_of"),
     )

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
@@ -17,9 +18,11 @@ from config.settings import get_settings
 from readq import _exit_codes as exit_codes
 from readq._client import Client
 from readq._extract import extract_source
+from readq._producer import Refusal
 from workers.errors import ReadqError, ServiceUnavailable
 from workers.launcher import STAGES, Supervisor, worker_command
 from workers.progress import BatchProgress
+from workers.seeds import feed_urls, sitemap_urls
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 110}
 F = TypeVar("F", bound=Callable[..., Any])
@@ -59,29 +62,39 @@ def cli() -> None:
 @click.argument("urls", nargs=-1)
 @click.option("--file", "-f", "url_file", type=click.File("r", encoding="utf-8", errors="replace"),
               help="Read URLs from this file, one per line ('-' for standard input).")
+@click.option("--sitemap", "sitemaps", multiple=True, metavar="URL",
+              help="Queue the pages a sitemap or sitemap index (gzip too) lists. Repeatable.")
+@click.option("--feed", "feeds", multiple=True, metavar="URL",
+              help="Queue the entries of an RSS/Atom feed. Repeatable.")
 @click.option("--batch", "-b", help="Batch id to queue under (default: a new one).")
+@click.option("--force", is_flag=True, help="Queue URLs even if queued or indexed within READQ_REFETCH_AFTER.")
 @click.option("--wait", is_flag=True, help="Show progress until the batch is finished, then its tally.")
 @json_option
 @with_client
-def enqueue(client: Client, urls: tuple[str, ...], url_file: Any, batch: str | None, wait: bool,
-            as_json: bool) -> None:
+def enqueue(client: Client, urls: tuple[str, ...], url_file: Any, sitemaps: tuple[str, ...], feeds: tuple[str, ...],
+            batch: str | None, force: bool, wait: bool, as_json: bool) -> None:
     """Queue URLs for fetching, extraction and indexing.
 
-    Exit 0 when every URL was accepted (and, with --wait, none failed), 2 when some were refused or failed,
-    1 when Redis or Elasticsearch is unreachable.
+    URLs queued or indexed within READQ_REFETCH_AFTER are not queued again (counted as "already seen") unless
+    --force. Exit 0 when every URL was accepted (and, with --wait, none failed), 2 when some were refused or
+    failed or a sitemap/feed could not be read, 1 when Redis or Elasticsearch is unreachable.
 
     \b
     Example:
         readq enqueue https://example.com/a https://example.com/b --batch demo --wait
         readq enqueue --file urls.txt --json
+        readq enqueue --sitemap https://example.com/sitemap.xml --feed https://example.com/rss
     """
-    if not urls and url_file is None:
-        raise click.UsageError("give URLs as arguments or with --file (use '-' for standard input)")
-    lines: Iterator[str] = iter(urls) if url_file is None else (line for line in url_file)
-    receipt = client.enqueue(lines, batch)
+    if not (urls or url_file or sitemaps or feeds):
+        raise click.UsageError("give URLs as arguments, with --file (use '-' for standard input), --sitemap or --feed")
+    seed_errors: list[Refusal] = []
+    sources = [iter(urls), url_file or (), _seeded(client, sitemaps, feeds, seed_errors)]
+    receipt = client.enqueue(itertools.chain.from_iterable(sources), batch, force=force)
+    for refusal in seed_errors:
+        receipt.refuse(refusal)
     if not as_json:
-        click.echo(f"batch {receipt.batch}: {receipt.accepted} accepted, {receipt.already_queued} already queued, "
-                   f"{receipt.refused_count} refused")
+        click.echo(f"batch {receipt.batch}: {receipt.accepted} accepted, {receipt.already_seen} already seen, "
+                   f"{receipt.already_queued} already queued, {receipt.refused_count} refused")
         for refusal in receipt.refused[:20]:
             click.echo(f"  refused {refusal.url!r}: {refusal.message}", err=True)
         if receipt.refused_count > 20:
@@ -91,6 +104,21 @@ def enqueue(client: Client, urls: tuple[str, ...], url_file: Any, batch: str | N
     emit(result, as_json, lambda: click.echo(_tally(final)) if final else None)
     if receipt.refused_count or (final is not None and final.failed):
         sys.exit(exit_codes.PARTIAL)
+
+
+def _seeded(client: Client, sitemaps: tuple[str, ...], feeds: tuple[str, ...],
+            errors: list[Refusal]) -> Iterator[str]:
+    """Page URLs from sitemaps and feeds, read lazily; a seed that cannot be read becomes a refusal."""
+    fetcher = client.runtime.fetcher
+    readers: list[tuple[str, Callable[[], Iterable[str]]]] = [
+        (url, functools.partial(sitemap_urls, fetcher, url)) for url in sitemaps
+    ]
+    readers += [(url, functools.partial(feed_urls, fetcher, url)) for url in feeds]
+    for seed, read in readers:
+        try:
+            yield from read()
+        except ReadqError as exc:
+            errors.append(Refusal(url=seed, reason="seed_unreadable", message=str(exc)))
 
 
 def _wait_for(client: Client, batch: str, quiet: bool) -> BatchProgress:
@@ -110,16 +138,27 @@ def _tally(progress: BatchProgress) -> str:
 
 @cli.command()
 @click.option("--batch", "-b", help="Only this batch.")
+@click.option("--failed", "list_failed", is_flag=True, help="List the failed URLs (with --reason, --limit).")
+@click.option("--reason", help="With --failed: only this failure reason (e.g. http_status, timeout).")
+@click.option("--limit", type=click.IntRange(1), default=100, show_default=True, help="With --failed: at most N.")
 @json_option
 @with_client
-def status(client: Client, batch: str | None, as_json: bool) -> None:
-    """Queue depths per stage, workers seen, batch tallies and recent failures.
+def status(client: Client, batch: str | None, list_failed: bool, reason: str | None, limit: int,
+           as_json: bool) -> None:
+    """Queue depths per stage, workers seen, batch tallies and recent failures; or, with --failed, the failures.
 
     \b
     Example:
         readq status --batch demo
+        readq status --failed --reason timeout --json
     """
     client.check()
+    if list_failed:
+        failures = list(client.failed(batch=batch, reason=reason, limit=limit))
+        lines = [f"{f['url']}  [{f.get('batch')}] {f.get('reason')} after {f.get('attempts')} attempt(s): "
+                 f"{f.get('error')}" for f in failures]
+        emit(failures, as_json, lambda: click.echo("\n".join(lines) or "no failed URLs"))
+        return
     report = client.status(batch)
     if batch and not report["batches"]:
         raise click.ClickException(f"no batch {batch!r} (unknown, or expired after its TTL)")
@@ -139,6 +178,24 @@ def status(client: Client, batch: str | None, as_json: bool) -> None:
                        f"{failure.get('error')}")
 
     emit(report, as_json, human)
+
+
+@cli.command()
+@click.option("--batch", "-b", help="Only URLs that failed in this batch.")
+@click.option("--reason", help="Only URLs that failed for this reason.")
+@json_option
+@with_client
+def retry(client: Client, batch: str | None, reason: str | None, as_json: bool) -> None:
+    """Queue failed URLs again, each into the batch it failed in.
+
+    \b
+    Example:
+        readq retry --batch monday --reason timeout
+    """
+    client.check()
+    receipts = client.retry(batch=batch, reason=reason)
+    emit([r.to_dict() for r in receipts], as_json, lambda: click.echo(
+        f"re-queued {sum(r.accepted for r in receipts)} failed URL(s) in {len(receipts)} batch(es)"))
 
 
 @cli.command()
@@ -192,7 +249,9 @@ def search(client: Client, query: tuple[str, ...], size: int, domain: str | None
         if not hits:
             click.echo("no hits", err=True)
         for rank, hit in enumerate(hits, 1):
-            click.echo(f"{rank}. {hit.title or '(no title)'}  [{hit.score:.2f}]\n   {hit.url}\n   {hit.snippet}")
+            duplicate = f"\n   duplicate of {hit.duplicate_of}" if hit.duplicate_of else ""
+            click.echo(f"{rank}. {hit.title or '(no title)'}  [{hit.score:.2f}]\n   {hit.url}{duplicate}\n"
+                       f"   {hit.snippet}")
 
     emit([hit.to_dict() for hit in hits], as_json, human)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from lxml.html import HtmlElement
 
@@ -13,11 +14,11 @@ DROP_TAGS = frozenset({"nav", "aside", "footer", "button", "select", "svg", "tem
 BOILERPLATE_RE = re.compile(
     r"(?:^|[\s_-])(?:comments?|comment-?(?:list|area|section|form|respond)|respond|disqus|replies|"
     r"share|sharing|shariff|social|socials|sociable|addthis|"
-    r"cookies?|consent|gdpr|newsletter|subscribe|subscription|paywall|"
-    r"related|recommended|recommendations?|more-?stories|read-?more|also-?read|further-?reading|"
-    r"breadcrumbs?|pagination|pager|sidebar|widget|widgets|banner|advert|advertisement|ads?|ad-?slot|sponsor|"
+    r"cookies?|consent|gdpr|newsletter|subscribe|subscription|"
+    r"related|recommended|recommendations?|more-?stories|also-?read|further-?reading|"
+    r"breadcrumbs?|pagination|pager|sidebar|banner|advert|advertisement|ad|ad-?slot|sponsor|"
     r"popup|modal|overlay|toolbar|tags|tag-?list|tagcloud|categories|author-?box|about-?author|byline|"
-    r"print|skip-?link|jump-?link|menu|navbar|navigation|nav|footer|masthead)(?:$|[\s_-])",
+    r"copyright|credits?|skip-?link|jump-?link|menu|navbar|navigation|nav|footer|masthead)(?:$|[\s_-])",
     re.IGNORECASE,
 )
 HIDDEN_STYLE_RE = re.compile(r"(?:^|;)\s*(?:display\s*:\s*none|visibility\s*:\s*hidden)", re.IGNORECASE)
@@ -29,18 +30,23 @@ MAX_BOILERPLATE_SHARE = 0.4
 
 def clean_tree(tree: HtmlElement) -> None:
     """Drop hidden elements, navigation and page furniture from ``tree``, in place."""
+    _walk(tree, _is_hidden_or_furniture)
     body = tree.find("body")
     total = len(body.text_content()) if body is not None else 0
+    _walk(tree, lambda element: _is_boilerplate_block(element, total))
+
+
+def _walk(tree: HtmlElement, drop: Callable[[HtmlElement], bool]) -> None:
     stack = [tree]
     while stack:
         element = stack.pop()
-        if element.tag not in PROTECTED_TAGS and element.tag != "head" and _is_boilerplate(element, total):
+        if element.tag not in PROTECTED_TAGS and element.tag != "head" and drop(element):
             element.drop_tree()
-            continue
-        stack.extend(element)
+        else:
+            stack.extend(element)
 
 
-def _is_boilerplate(element: HtmlElement, total: int) -> bool:
+def _is_hidden_or_furniture(element: HtmlElement) -> bool:
     if not isinstance(element.tag, str):
         return True  # comments and processing instructions
     if element.tag in DROP_TAGS:
@@ -48,7 +54,9 @@ def _is_boilerplate(element: HtmlElement, total: int) -> bool:
     attributes = element.attrib
     if "hidden" in attributes or attributes.get("aria-hidden") == "true":
         return True
-    if HIDDEN_STYLE_RE.search(attributes.get("style", "")):
-        return True
-    features = f"{attributes.get('class', '')} {attributes.get('id', '')}"
+    return bool(HIDDEN_STYLE_RE.search(attributes.get("style", "")))
+
+
+def _is_boilerplate_block(element: HtmlElement, total: int) -> bool:
+    features = f"{element.get('class', '')} {element.get('id', '')}"
     return bool(BOILERPLATE_RE.search(features)) and len(element.text_content()) <= MAX_BOILERPLATE_SHARE * total

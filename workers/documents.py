@@ -65,6 +65,7 @@ def build_document(
         "last_modified": last_modified,
         "minhash": fingerprint.signature,
         "minhash_bands": fingerprint.bands,
+        "duplicate_of": None,  # the URL of an indexed page with the same text, set by the extract stage
     }
 
 

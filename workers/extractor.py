@@ -5,19 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-import html_text
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
-from readability import Document
-from readability.readability import Unparseable
 
 from config.settings import Settings
+from workers.article import article_text, prose_chars
 from workers.cleaning import clean_tree
 from workers.errors import NoReadableContent
 from workers.metadata import read_metadata
 from workers.parsing import parse_html
 
-PROSE_MIN_WORDS = 6
-PROSE_MIN_CHARS = 40
+__all__ = ["Extraction", "Extractor", "detect_language", "prose_chars"]
 
 
 @dataclass(frozen=True)
@@ -33,7 +30,7 @@ class Extraction:
 
 
 class Extractor:
-    """readability-lxml finds the article; html-text turns it into text; declared metadata fills the rest."""
+    """Cleaning, then readability-lxml with a second opinion, find the article; declared metadata fills the rest."""
 
     def __init__(self, *, min_text_chars: int) -> None:
         self.min_text_chars = min_text_chars
@@ -46,11 +43,7 @@ class Extractor:
         tree = parse_html(html)
         metadata = read_metadata(tree, url)
         clean_tree(tree)
-        try:
-            article_html = Document(tree, url=url).summary(html_partial=True)
-        except Unparseable as exc:
-            raise NoReadableContent(f"readability could not parse the page: {exc}") from exc
-        text = html_text.extract_text(article_html, guess_layout=True).strip()
+        text = article_text(tree, url, min_chars=self.min_text_chars, description=metadata.description)
         prose = prose_chars(text)
         if prose < self.min_text_chars:
             raise NoReadableContent(
@@ -66,17 +59,6 @@ class Extractor:
             description=metadata.description,
             canonical_url=metadata.canonical_url,
         )
-
-
-def prose_chars(text: str) -> int:
-    """Characters in lines that read as sentences, not labels: credits, buttons and menus do not count.
-
-    A line counts when it has several words, or is long (scripts without spaces between words).
-    """
-    return sum(
-        len(line) for line in (raw.strip() for raw in text.splitlines())
-        if len(line.split()) >= PROSE_MIN_WORDS or len(line) >= PROSE_MIN_CHARS
-    )
 
 
 @cache

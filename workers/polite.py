@@ -14,9 +14,10 @@ from urllib.parse import urlsplit
 from workers.errors import FetchConnectionError, FetchTimeout, ServerError
 from workers.fetcher import FetchedPage, Fetcher
 from workers.politeness import HostGate
-from workers.robots import RobotsPolicy
+from workers.robots import RobotsPending, RobotsPolicy
 
 START_NOW = 0.05  # s: a slot this close is waited for in place rather than deferred
+ROBOTS_PENDING_DEFER = 1.0  # s to come back when another worker is still fetching the host's robots.txt
 PUSHBACK_STATUSES = frozenset({429, 503})
 
 
@@ -52,7 +53,10 @@ class PoliteFetcher:
         """Fetch now, or say when to come back. The indexed version of the page, if a batch before this one made
         it, makes the request conditional; a redelivery within the same batch just does the work again."""
         host = urlsplit(url).netloc
-        crawl_delay = self.robots.check(url) if self.robots is not None else None
+        try:
+            crawl_delay = self.robots.check(url) if self.robots is not None else None
+        except RobotsPending:
+            return Deferral(ROBOTS_PENDING_DEFER, None)
         interval = self.gate.interval(host, crawl_delay)
         if slot_at is None or time.time() - slot_at > interval / 2:  # no slot, or too late for it: take a new one
             wait = self.gate.reserve(host, interval, self.max_defer)

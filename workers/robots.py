@@ -6,6 +6,7 @@ A 2xx answer is parsed; a 4xx means "no rules" (allowed); a 5xx or a timeout mea
 
 from __future__ import annotations
 
+import time
 import zlib
 from functools import lru_cache
 from urllib.parse import urlsplit
@@ -29,6 +30,11 @@ ALLOW_ALL = b"A"
 UNAVAILABLE = b"U"
 RULES = b"R"
 MAX_ROBOTS_BYTES = 512 * 1024  # Google reads the first 500 KiB; the rest is ignored
+LOCK_POLLS, LOCK_POLL_SECONDS = 10, 0.1  # how long a worker waits for another's robots.txt fetch
+
+
+class RobotsPending(Exception):
+    """Another worker is fetching this origin's robots.txt right now: come back shortly."""
 
 
 class RobotsPolicy:
@@ -49,12 +55,7 @@ class RobotsPolicy:
     def check(self, url: str) -> float | None:
         """Raise RobotsDisallowed or RobotsUnavailable; otherwise return the Crawl-delay (s) if one is set."""
         origin = _origin(url)
-        key = f"{self.prefix}robots:{origin}"
-        cached = self.client.get(key)
-        if not isinstance(cached, bytes):
-            cached = self._fetch(origin)
-            ttl = self.retry_after if cached == UNAVAILABLE else self.ttl
-            self.client.set(key, cached, ex=ttl)
+        cached = self._cached_or_fetched(origin)
         if cached == UNAVAILABLE:
             raise RobotsUnavailable(f"{origin}/robots.txt is unavailable; trying later", retry_after=self.retry_after)
         if cached == ALLOW_ALL:
@@ -64,6 +65,27 @@ class RobotsPolicy:
             raise RobotsDisallowed(f"{origin}/robots.txt disallows {url} for {self.agent}")
         delay = rules.crawl_delay(self.agent)
         return float(delay) if delay is not None else None
+
+    def _cached_or_fetched(self, origin: str) -> bytes:
+        """The cached robots.txt; if there is none, one worker fetches it while the others wait for it."""
+        key = f"{self.prefix}robots:{origin}"
+        cached = self.client.get(key)
+        if isinstance(cached, bytes):
+            return cached
+        if self.client.set(f"{key}:lock", b"1", nx=True, px=int(self.fetcher.deadline * 1000) + 5000):
+            cached = self.client.get(key)  # stored by a worker that released the lock after our first look
+            if isinstance(cached, bytes):
+                return cached
+            fetched = self._fetch(origin)
+            self.client.set(key, fetched, ex=self.retry_after if fetched == UNAVAILABLE else self.ttl)
+            self.client.delete(f"{key}:lock")
+            return fetched
+        for _ in range(LOCK_POLLS):
+            time.sleep(LOCK_POLL_SECONDS)
+            cached = self.client.get(key)
+            if isinstance(cached, bytes):
+                return cached
+        raise RobotsPending(f"another worker is fetching {origin}/robots.txt")
 
     def _fetch(self, origin: str) -> bytes:
         try:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
+import random
 import sys
 import threading
 import time
@@ -12,6 +14,12 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 PAGES = Path(__file__).resolve().parent.parent / "fixtures" / "pages"
+VOCABULARY = (
+    "harbour", "council", "budget", "river", "bridge", "station", "market", "school", "library", "winter",
+    "summer", "ferry", "museum", "archive", "report", "minister", "village", "farmers", "weather", "railway",
+    "hospital", "orchestra", "festival", "election", "garden", "workers", "forest", "coast", "island",
+    "mountain", "engineers", "students", "history", "science",
+)
 
 
 class LocalSite(ThreadingHTTPServer):
@@ -20,6 +28,11 @@ class LocalSite(ThreadingHTTPServer):
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.hits: Counter[str] = Counter()
+        self.log: list[tuple[float, str]] = []  # (arrival time, path) of every request
+        self.robots: tuple[int, str] = (404, "")  # status and body of /robots.txt
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self._lock = threading.Lock()
         self._thread = threading.Thread(target=self.serve_forever, daemon=True)
 
     @property
@@ -53,13 +66,22 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         parts = urlsplit(self.path)
         query = {k: v[0] for k, v in parse_qs(parts.query).items()}
-        self.server.hits[self.path] += 1  # path and query: tests make URLs unique with a query
-        route = parts.path.strip("/").split("/", 1)
-        handler = getattr(self, f"route_{route[0].replace('-', '_')}", None)
-        if handler is not None:
-            handler(route[1] if len(route) > 1 else "", query)
-        else:
-            self.send_body(404, b"<html><body>not found</body></html>")
+        site = self.server
+        with site._lock:
+            site.hits[self.path] += 1  # path and query: tests make URLs unique with a query
+            site.log.append((time.time(), self.path))
+            site.in_flight += 1
+            site.max_in_flight = max(site.max_in_flight, site.in_flight)
+        try:
+            route = parts.path.strip("/").split("/", 1)
+            handler = getattr(self, f"route_{route[0].replace('-', '_').replace('.', '_')}", None)
+            if handler is not None:
+                handler(route[1] if len(route) > 1 else "", query)
+            else:
+                self.send_body(404, b"<html><body>not found</body></html>")
+        finally:
+            with site._lock:
+                site.in_flight -= 1
 
     def send_body(self, status: int, body: bytes, content_type: str = "text/html; charset=utf-8",
                   headers: dict[str, str] | None = None) -> None:
@@ -80,6 +102,25 @@ class _Handler(BaseHTTPRequestHandler):
         content_type = query.get("type", "text/html")
         self.send_body(200, path.read_bytes(), content_type)
 
+    def route_variant(self, name: str, query: dict[str, str]) -> None:
+        """A fixture with one sentence added at the end of its article: a near-duplicate of it."""
+        html = (PAGES / name).read_text(encoding="utf-8")
+        added = f"<p>{query.get('add', 'This article was updated with a short correction.')}</p>"
+        self.send_body(200, html.replace("</article>", added + "</article>", 1).encode())
+
+    def route_gen(self, seed: str, query: dict[str, str]) -> None:
+        """A generated article, different for every seed: pages that are no one's duplicate."""
+        rng = random.Random(seed)
+        paragraphs = "".join(
+            "<p>" + " ".join(rng.choice(VOCABULARY) for _ in range(60)).capitalize() + ".</p>" for _ in range(5)
+        )
+        title = " ".join(rng.choice(VOCABULARY) for _ in range(6)).capitalize()
+        html = (f'<html lang="en"><head><title>{title} | Generated Times</title></head><body>'
+                f'<nav><a href="/">Home</a></nav><article><h1>{title}</h1>{paragraphs}</article></body></html>')
+        self.send_body(200, html.encode())
+
+    route_private = route_gen
+
     def route_gzip(self, name: str, query: dict[str, str]) -> None:
         self.send_body(200, gzip.compress((PAGES / name).read_bytes()), headers={"Content-Encoding": "gzip"})
 
@@ -91,8 +132,47 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write((PAGES / name).read_bytes())
         self.close_connection = True
 
+    def route_robots_txt(self, _: str, query: dict[str, str]) -> None:
+        status, body = self.server.robots
+        self.send_body(status, body.encode(), "text/plain")
+
+    def route_etag(self, name: str, query: dict[str, str]) -> None:
+        """A fixture with an ETag; answers 304 to a matching If-None-Match."""
+        body = (PAGES / name).read_bytes()
+        tag = f'"{hashlib.sha256(body).hexdigest()[:16]}"'
+        if self.headers.get("If-None-Match") == tag:
+            self.send_response(304)
+            self.send_header("ETag", tag)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        else:
+            self.send_body(200, body, headers={"ETag": tag})
+
+    def route_sitemap(self, name: str, query: dict[str, str]) -> None:
+        """/sitemap/index.xml lists /sitemap/pages.xml.gz, which lists ``n`` fixture URLs."""
+        base = f"http://{self.headers['Host']}"
+        if name == "index.xml":
+            body = (f'<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+                    f"<sitemap><loc>{base}/sitemap/pages.xml.gz?n={query.get('n', '3')}</loc></sitemap>"
+                    f"</sitemapindex>").encode()
+            self.send_body(200, body, "application/xml")
+        else:
+            locs = "".join(f"<url><loc>{base}/pages/news-de.html?sitemap={i}</loc></url>"
+                           for i in range(int(query.get("n", "3"))))
+            body = gzip.compress(f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{locs}</urlset>'
+                                 .encode())
+            self.send_body(200, body, "application/x-gzip")
+
+    def route_feed(self, _: str, query: dict[str, str]) -> None:
+        base = f"http://{self.headers['Host']}"
+        items = "".join(f"<item><title>Item {i}</title><link>{base}/pages/blog-en.html?feed={i}</link></item>"
+                        for i in range(int(query.get("n", "2"))))
+        body = f'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>{items}</channel></rss>'
+        self.send_body(200, body.encode(), "application/rss+xml")
+
     def route_status(self, code: str, query: dict[str, str]) -> None:
-        self.send_body(int(code), f"<html><body>status {code}</body></html>".encode())
+        headers = {"Retry-After": query["retry_after"]} if "retry_after" in query else None
+        self.send_body(int(code), f"<html><body>status {code}</body></html>".encode(), headers=headers)
 
     def route_redirect(self, _: str, query: dict[str, str]) -> None:
         self.send_body(int(query.get("code", "302")), b"", headers={"Location": query["to"]})

@@ -1,0 +1,169 @@
+"""The article's text: readability-lxml's pick, or the container the page marks as its body, pruned."""
+
+from __future__ import annotations
+
+import re
+
+import html_text
+import lxml.html
+from lxml.html import HtmlElement
+from readability import Document
+from readability.readability import Unparseable
+
+from workers.errors import NoReadableContent
+
+PROSE_MIN_WORDS = 6
+PROSE_MIN_CHARS = 40
+#: The container replaces readability's pick when it holds this share of readability's sentences...
+MIN_SHARED_SENTENCES = 0.7
+#: ...or, sharing less, when it has this many times more prose.
+MIN_PROSE_RATIO = 1.5
+SENTENCE_MIN_CHARS = 30
+
+#: class or id of the element that holds an article's body in common CMSs and themes.
+BODY_CLASS_RE = re.compile(
+    r"(?:^|[\s_-])(?:article|post|entry|story|news|blog|single|node|field|rich)[_-]{0,2}"
+    r"(?:body|content|text|inner|entry)(?:$|[\s_-])|(?:^|\s)(?:articlebody|article_body|storytext|entrytext)(?:$|\s)",
+    re.IGNORECASE,
+)
+CONTAINER_XPATHS = (
+    "//*[@itemprop='articleBody']",
+    "//*[@class or @id][not(self::body or self::html)]",
+    "//article",
+    "//main | //*[@role='main']",
+)
+
+
+def article_text(tree: HtmlElement, url: str, *, min_chars: int, description: str | None) -> str:
+    """The article's text in a cleaned ``tree`` (which it prunes), its standfirst first when the page shows one."""
+    try:
+        summary = Document(tree, url=url).summary(html_partial=True)  # readability works on a copy
+    except Unparseable as exc:
+        raise NoReadableContent(f"readability could not parse the page: {exc}") from exc
+    text = _pruned_text(lxml.html.fragment_fromstring(summary, create_parent="div"))
+    container = find_container(tree, min_chars)
+    if container is not None:
+        text = _second_opinion(text, _pruned_text(container))
+    body = tree.find("body")
+    if prose_chars(text) < min_chars and body is not None:  # readability found too little: the whole page, pruned
+        text = _pruned_text(body)
+    lead = find_lead(tree, description)
+    if lead and lead[:LEAD_PROBE_CHARS] not in " ".join(text.split()):
+        text = f"{lead}\n\n{text}"
+    return text
+
+
+def prose_chars(text: str) -> int:
+    """Characters in lines that read as sentences, not labels: credits, buttons and menus do not count.
+
+    A line counts when it has several words, or is long (scripts without spaces between words).
+    """
+    return sum(
+        len(line) for line in (raw.strip() for raw in text.splitlines())
+        if len(line.split()) >= PROSE_MIN_WORDS or len(line) >= PROSE_MIN_CHARS
+    )
+
+
+def _pruned_text(article: HtmlElement) -> str:
+    prune(article)
+    return str(html_text.extract_text(article, guess_layout=True)).strip()
+
+
+def _second_opinion(by_readability: str, by_container: str) -> str:
+    """The container's text when it holds readability's (a superset: headings, leads, split bodies readability
+    left out) or has much more prose (readability picked a side block); else readability's."""
+    if not by_readability or not by_container:
+        return by_readability or by_container
+    container_flat = " ".join(by_container.split())
+    sentences = [s for s in " ".join(by_readability.split()).split(". ") if len(s) > SENTENCE_MIN_CHARS]
+    shared = sum(s in container_flat for s in sentences) / max(1, len(sentences))
+    if shared >= MIN_SHARED_SENTENCES or prose_chars(by_container) > MIN_PROSE_RATIO * prose_chars(by_readability):
+        return by_container
+    return by_readability
+
+
+def find_container(tree: HtmlElement, min_chars: int) -> HtmlElement | None:
+    """The element the page marks as its article body, most specific marking first; None if there is none."""
+    for level, xpath in enumerate(CONTAINER_XPATHS):
+        found = tree.xpath(xpath)
+        if level == 1:
+            found = [e for e in found if BODY_CLASS_RE.search(f"{e.get('class', '')} {e.get('id', '')}")]
+        best = max(found, key=_own_text_length, default=None)
+        if best is not None and _own_text_length(best) >= min_chars:
+            return best
+    return None
+
+
+def _own_text_length(element: HtmlElement) -> int:
+    """Characters of text outside links."""
+    total = len(" ".join(element.text_content().split()))
+    linked = sum(len(" ".join(a.text_content().split())) for a in element.iter("a"))
+    return total - linked
+
+
+#: Blocks pruned when this share of their text or more is link text: teaser lists, tag clouds, "read also" lines.
+MAX_LINK_DENSITY = 0.5
+#: A label (a heading in disguise) is at most this long.
+MAX_LABEL_CHARS = 80
+PRUNED_BLOCKS = ("ul", "ol", "dl", "div", "section", "table", "p", "li", "header", "figure", "span", "h2", "h3", "h4")
+
+
+def prune(article: HtmlElement) -> None:
+    """Drop the link-dense blocks of an article, innermost first, and the headings left announcing them; in place."""
+    for element in reversed(list(article.iter(*PRUNED_BLOCKS))):
+        if element is article or element.getparent() is None:
+            continue
+        text = " ".join(element.text_content().split())
+        linked = sum(len(" ".join(a.text_content().split())) for a in element.iter("a"))
+        if not text or linked / len(text) >= MAX_LINK_DENSITY:
+            _drop_with_heading(element)
+    for heading in reversed(list(article.iter("h1", "h2", "h3", "h4", "h5", "h6"))):
+        if heading.getparent() is not None and not _has_text_after(heading, article):
+            heading.drop_tree()
+
+
+def _drop_with_heading(element: HtmlElement) -> None:
+    previous = element.getprevious()
+    element.drop_tree()
+    if previous is not None and _is_label(previous) and not _has_text_after(previous, previous.getparent()):
+        previous.drop_tree()
+
+
+def _is_label(element: HtmlElement) -> bool:
+    """A heading, or a short line that reads like one: no sentence."""
+    text = " ".join(element.text_content().split())
+    if element.tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
+        return True
+    return 0 < len(text) <= MAX_LABEL_CHARS and not text.endswith((".", "!", "?"))
+
+
+def _has_text_after(element: HtmlElement, within: HtmlElement) -> bool:
+    """Whether any text follows ``element`` inside ``within``."""
+    node: HtmlElement | None = element
+    while node is not None and node is not within:
+        if (node.tail or "").strip():
+            return True
+        if any(" ".join(sibling.text_content().split()) for sibling in node.itersiblings()):
+            return True
+        node = node.getparent()
+    return False
+
+
+LEAD_TAGS = ("p", "div", "span", "h2", "h3", "strong", "b", "em", "header", "section", "td")
+LEAD_PROBE_CHARS = 60
+
+
+def find_lead(tree: HtmlElement, description: str | None) -> str | None:
+    """The visible paragraph that the page's own description quotes (its standfirst), if the page shows one."""
+    if not description or len(description) < LEAD_PROBE_CHARS:
+        return None
+    probe = " ".join(description.split())[:LEAD_PROBE_CHARS]
+    body = tree.find("body")
+    if body is None:
+        return None
+    best: str | None = None
+    for element in body.iter(*LEAD_TAGS):
+        text = " ".join(element.text_content().split())
+        if probe in text and (best is None or len(text) < len(best)):
+            best = text
+    return best if best is not None and len(best) <= 3 * len(description) else None
