@@ -3,8 +3,8 @@
     .venv/bin/python benchmarks/extraction.py --corpus ../shared/corpus --baseline --json /tmp/extraction.json
     .venv/bin/python benchmarks/extraction.py --corpus ../shared/corpus --limit 200
 
-The corpus is laid out as ``../shared/corpus/README.md`` describes: ``expectations.json`` maps a key such as
-a URL (or ``hard::domain-x.html``) to its page file (gzip of the bytes served), ``with``/``without`` snippets and, for some
+The corpus is laid out as ``../shared/corpus/README.md`` describes: ``expectations.json`` maps a key (a URL, or
+``hard::domain-x.html``) to its page file (gzip of the bytes served), ``with``/``without`` snippets and, for some
 pages, ``title``, ``author``, ``date``, ``sitename`` and ``description``. Each page is decoded exactly as the
 pipeline does (``decode_html(bytes, None)``) and extracted by ``Extractor.from_settings(get_settings())``; its base
 URL is the key when it is an http(s) URL, else ``http://`` + the part after ``::`` or ``://``

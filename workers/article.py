@@ -12,10 +12,11 @@ from readability.readability import Unparseable
 
 from workers.errors import NoReadableContent
 
+UTF8_PARSER = lxml.html.HTMLParser(encoding="utf-8")
 PROSE_MIN_WORDS = 6
 PROSE_MIN_CHARS = 40
 #: The container replaces readability's pick when it holds this share of readability's sentences...
-MIN_SHARED_SENTENCES = 0.7
+MIN_SHARED_SENTENCES = 0.95
 #: ...or, sharing less, when it has this many times more prose.
 MIN_PROSE_RATIO = 1.5
 SENTENCE_MIN_CHARS = 30
@@ -40,7 +41,7 @@ def article_text(tree: HtmlElement, url: str, *, min_chars: int, description: st
         summary = Document(tree, url=url).summary(html_partial=True)  # readability works on a copy
     except Unparseable as exc:
         raise NoReadableContent(f"readability could not parse the page: {exc}") from exc
-    text = _pruned_text(lxml.html.fragment_fromstring(summary, create_parent="div"))
+    text = _pruned_text(_body_of(summary))
     container = find_container(tree, min_chars)
     if container is not None:
         text = _second_opinion(text, _pruned_text(container))
@@ -62,6 +63,15 @@ def prose_chars(text: str) -> int:
         len(line) for line in (raw.strip() for raw in text.splitlines())
         if len(line.split()) >= PROSE_MIN_WORDS or len(line) >= PROSE_MIN_CHARS
     )
+
+
+def _body_of(summary: str) -> HtmlElement:
+    """readability's summary as one element: a fragment, several, or a whole document when it found no body."""
+    if not summary.strip():
+        return lxml.html.Element("div")
+    document = lxml.html.document_fromstring(summary.encode("utf-8"), parser=UTF8_PARSER)
+    body = document.find("body")
+    return body if body is not None else document
 
 
 def _pruned_text(article: HtmlElement) -> str:

@@ -15,7 +15,8 @@ from dateutil import parser as date_parser
 from htmldate import find_date
 from lxml.html import HtmlElement
 
-TITLE_SEPARATOR_RE = re.compile(r"\s+[-|–—:·•»›/]\s+|\s*::\s*|\s*\|\s*")
+#: Between a headline and the site's name: hyphen, bar, dashes, colon, dots, guillemets, slash, "::".
+TITLE_SEPARATOR_RE = re.compile(r"\s+[-|\u2013\u2014:\u00b7\u2022\u00bb\u203a/]\s+|\s*::\s*|\s*\|\s*")
 WORD_RE = re.compile(r"\w+")
 #: An <h1> is the title when this share of its words is in a declared title.
 TITLE_MIN_OVERLAP = 0.6
@@ -120,8 +121,8 @@ def _author_name(value: str | None, site_name: str | None) -> str | None:
     if not value:
         return None
     name = BYLINE_PREFIX_RE.sub("", value).strip(" ,;|")
-    if (not any(c.isalpha() for c in name) or NOT_A_NAME_RE.search(name) or len(name) > AUTHOR_MAX_CHARS or len(name.split()) > AUTHOR_MAX_WORDS or "://" in name
-            or "@" in name or name.lower() in NOT_AUTHORS
+    if (not any(c.isalpha() for c in name) or NOT_A_NAME_RE.search(name) or len(name) > AUTHOR_MAX_CHARS
+            or len(name.split()) > AUTHOR_MAX_WORDS or "://" in name or "@" in name or name.lower() in NOT_AUTHORS
             or (site_name and name.lower() == site_name.lower())):
         return None
     return name

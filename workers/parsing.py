@@ -14,6 +14,8 @@ from workers.errors import NoReadableContent
 MAX_DEPTH = 200
 VOID_TAGS = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
                        "track", "wbr"})
+#: Characters XML (and so lxml) cannot hold; browsers ignore them.
+CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 TAG_RE = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9:-]*)(?:\s[^>]*)?>")
 
 
@@ -23,6 +25,7 @@ def parse_html(html: str) -> HtmlElement:
         raise NoReadableContent("the page is empty")
     parser = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True)
     # Bytes, not str: lxml refuses a str that carries an XML encoding declaration.
+    html = CONTROL_RE.sub("", html)
     body = html.encode("utf-8", "replace")
     try:
         tree = lxml.html.document_fromstring(body, parser=parser)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from workers.decoding import decode_html
 from workers.errors import NoReadableContent, UnsupportedContentType
 from workers.extractor import Extraction, Extractor, prose_chars
+from workers.parsing import flatten
 
 PAGES = Path(__file__).resolve().parent.parent / "fixtures" / "pages"
 EXPECTED: dict[str, dict] = json.loads((PAGES / "expected.json").read_text(encoding="utf-8"))
@@ -133,3 +135,112 @@ def test_prose_counts_sentences_not_labels() -> None:
     assert prose_chars(f"{credits}\n{sentence}") == len(sentence)
     chinese = "政府在星期二批准了新的渡轮时刻表，并计划在下个月开始实施这项新的运输安排。以及更多的内容在这里。"
     assert prose_chars(chinese) == len(chinese)
+
+
+# --- Robustness: generated inputs that must give a document or a clear NoReadableContent, quickly -----------------
+
+STORY = (
+    "The harbour committee approved the new ferry timetable on Tuesday evening after a long debate about "
+    "the winter crossings. "
+)
+
+
+def _page(body: str, head: str = "<title>Ferry timetable</title>") -> str:
+    return f"<html><head>{head}</head><body>{body}</body></html>"
+
+
+ENCODED_PAGES = [
+    ("windows-1251", "Комитет гавани одобрил новое расписание паромов во вторник вечером после долгих споров. "),
+    ("koi8-r", "Комитет гавани одобрил новое расписание паромов во вторник вечером после долгих споров. "),
+    ("iso-8859-2", "Komisja portowa zatwierdziła we wtorek wieczorem nowy rozkład promów po długiej dyskusji. "),
+    ("shift_jis", "港湾委員会は長い議論の末、火曜日の夜に新しいフェリーの時刻表を承認しました。"
+                  "冬の運航についても話し合われました。"),
+    ("gb18030", "港口委员会在经过长时间的辩论后，于星期二晚上批准了新的渡轮时刻表，并讨论了冬季航班的安排。"),
+    ("iso-8859-7", "Η λιμενική επιτροπή ενέκρινε το νέο δρομολόγιο των πορθμείων την Τρίτη το βράδυ "
+                   "μετά από συζήτηση. "),
+    ("utf-16", "Der Hafenausschuss hat am Dienstagabend nach langer Debatte den neuen Fährfahrplan beschlossen. "),
+]
+
+
+@pytest.mark.parametrize(("encoding", "sentence"), ENCODED_PAGES, ids=[e for e, _ in ENCODED_PAGES])
+@pytest.mark.parametrize("declared", [True, False], ids=["declared", "detected"])
+def test_any_encoding_decodes_and_extracts(encoding: str, sentence: str, declared: bool) -> None:
+    declare = declared and encoding != "utf-16"  # UTF-16 announces itself with its byte order mark
+    head = f'<meta charset="{encoding}"><title>Ferry</title>' if declare else "<title>Ferry</title>"
+    body = _page("".join(f"<p>{sentence * 3}</p>" for _ in range(3)), head).encode(encoding)
+    extraction = Extractor(min_text_chars=200).extract(decode_html(body, None), BASE_URL)
+    assert sentence.strip() in _normalise(extraction.text)
+
+
+@pytest.mark.parametrize("html", [
+    "<<<>>>&&&",
+    "<html><head><title>Only a title</title></head></html>",
+    "<!-- nothing but a comment -->",
+    f"<script>{STORY * 5}</script>",
+    "<frameset><frame src='a.html'></frameset>",
+    "<html><body><div><div><span></span></div></div></body></html>",
+], ids=["garbage", "head-only", "comment", "script-only", "frameset", "empty-divs"])
+def test_page_without_text_is_refused_with_a_reason(html: str) -> None:
+    with pytest.raises(NoReadableContent, match=r"prose|empty|parseable"):
+        Extractor(min_text_chars=200).extract(html, BASE_URL)
+
+
+@pytest.mark.parametrize("html", [
+    f"<html><body><p>unclosed <b>bold <i>{STORY * 3}</div></span></td>",
+    f"\x00\x01\x0b control characters {STORY * 3}\ud800",
+    f'<?xml version="1.0" encoding="iso-8859-1"?><html><body><p>{STORY * 3}</p></body></html>',
+    f"<html><head><title>No body</title></head><p>{STORY * 3}</p></html>",
+    f"<p>{STORY * 3}",
+], ids=["broken-tags", "control-characters", "xml-declaration", "no-body-tag", "bare-fragment"])
+def test_broken_html_still_gives_its_text(html: str) -> None:
+    extraction = Extractor(min_text_chars=200).extract(html, BASE_URL)
+    assert STORY.strip() in _normalise(extraction.text)
+
+
+def test_ten_thousand_levels_of_nesting_keep_their_text() -> None:
+    deep = "<div>" * 10_000 + f"<p>{STORY * 4}</p>" + "</div>" * 10_000
+    started = time.perf_counter()
+    extraction = Extractor(min_text_chars=200).extract(_page(deep), BASE_URL)
+    assert STORY.strip() in _normalise(extraction.text)
+    assert time.perf_counter() - started < 10
+
+
+def test_five_megabyte_page_is_extracted_in_bounded_time() -> None:
+    article = "".join(f"<p>{STORY}{i}</p>" for i in range(30))
+    filler = "".join(f'<div class="teaser"><a href="/story/{i}">Another story number {i}</a></div>'
+                     for i in range(66_000))
+    html = _page(f"<article>{article}</article>{filler}")
+    assert len(html.encode("utf-8")) > 5_000_000
+    started = time.perf_counter()
+    extraction = Extractor(min_text_chars=200).extract(html, BASE_URL)
+    assert f"{STORY.strip()} 29" in _normalise(extraction.text)
+    assert time.perf_counter() - started < 30
+
+
+def test_flatten_keeps_text_and_caps_depth() -> None:
+    html = "<div>" * 50 + "deep" + "</div>" * 50 + "<br><p>after</p>"
+    flat = flatten(html, 10)
+    assert flat.count("<div>") == 10 and flat.count("</div>") == 10
+    assert "deep" in flat and "<br><p>after</p>" in flat
+
+
+def test_navigation_comments_and_share_bars_are_dropped() -> None:
+    html = _page(
+        '<nav><a href="/">Home</a> <a href="/news">News</a></nav>'
+        f"<article><h1>Ferry timetable</h1><p>{STORY * 3}</p>"
+        '<div class="share-bar">Share this on every network you know of</div></article>'
+        '<section id="comments"><p>First comment from a reader who disagrees with every word here.</p></section>'
+        '<div style="display: none">Hidden promotional text that nobody can see on the page.</div>'
+    )
+    text = _normalise(Extractor(min_text_chars=200).extract(html, BASE_URL).text)
+    assert STORY.strip() in text
+    for boilerplate in ("Home News", "Share this", "First comment", "Hidden promotional"):
+        assert boilerplate not in text
+
+
+def test_related_links_after_the_article_are_pruned() -> None:
+    related = "".join(f'<li><a href="/s/{i}">Related headline number {i} about ferries</a></li>' for i in range(8))
+    html = _page(f'<div class="entry-content"><p>{STORY * 3}</p><h3>More on this</h3><ul>{related}</ul></div>')
+    text = _normalise(Extractor(min_text_chars=200).extract(html, BASE_URL).text)
+    assert STORY.strip() in text
+    assert "Related headline" not in text and "More on this" not in text

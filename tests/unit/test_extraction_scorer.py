@@ -1,0 +1,75 @@
+"""The extraction benchmark's scorer, on hand-made examples with hand-counted results (no corpus needed)."""
+
+from __future__ import annotations
+
+import pytest
+
+from benchmarks.extraction import (
+    Counts,
+    base_url,
+    count_snippets,
+    date_part,
+    f1,
+    metadata_match,
+    normalise,
+    percentile,
+    precision,
+    recall,
+)
+
+
+def test_normalise_folds_every_whitespace_run() -> None:
+    assert normalise("  a\tb \n\n c\u00a0 ") == "a b c"
+
+
+def test_snippets_match_across_whitespace_differences() -> None:
+    text = "The ferry leaves\n at  eight.\nShare this article"
+    counts = count_snippets(text, ["ferry leaves at eight", "last boat"], ["Share this", "Cookie settings"])
+    assert counts == Counts(tp=1, fp=1, fn=1)
+
+
+def test_failed_extraction_misses_every_snippet() -> None:
+    assert count_snippets(None, ["a", "b", "c"], ["x"]) == Counts(tp=0, fp=0, fn=3)
+    assert count_snippets("", ["a"], [""]) == Counts(tp=0, fp=0, fn=1)
+
+
+def test_counts_are_summed_before_the_ratios() -> None:
+    total = Counts(tp=3, fp=0, fn=0) + Counts(tp=1, fp=2, fn=2)  # tp=4 fp=2 fn=2
+    assert total == Counts(4, 2, 2)
+    assert precision(total) == pytest.approx(4 / 6)
+    assert recall(total) == pytest.approx(4 / 6)
+    assert f1(total) == pytest.approx(8 / 12)
+
+
+def test_empty_counts_do_not_divide_by_zero() -> None:
+    assert precision(Counts()) == 0.0 and recall(Counts()) == 0.0
+    assert f1(Counts()) == 1.0  # nothing to find and nothing leaked
+
+
+@pytest.mark.parametrize(("expected", "got", "match"), [
+    ("Ferry  timetable", "Ferry timetable", True),
+    ("Ferry timetable", "ferry timetable", False),
+    ("", None, True),
+    ("", "", True),
+    ("", "Someone", False),
+    ("Someone", None, False),
+    (["Ann Lee", "Bo Yu"], "Ann Lee, Bo Yu", True),
+    (["Ann Lee", "Bo Yu"], "Ann Lee; Bo Yu", True),
+    (["Ann Lee", "Bo Yu"], "Ann Lee", False),
+])
+def test_metadata_match(expected: str | list[str], got: str | None, match: bool) -> None:
+    assert metadata_match(expected, got) is match
+
+
+def test_date_part_and_base_url() -> None:
+    assert date_part("2020-07-07T10:00:00+00:00") == "2020-07-07"
+    assert date_part(None) is None
+    assert base_url("https://example.com/a?b=1") == "https://example.com/a?b=1"
+    assert base_url("hard::domain-x.html") == "http://domain-x.html"
+
+
+def test_percentile_is_nearest_rank() -> None:
+    values = [float(v) for v in range(1, 11)]
+    assert percentile(values, 0.9) == 9.0
+    assert percentile(values, 0.5) == 5.0
+    assert percentile([3.0], 0.9) == 3.0
