@@ -78,6 +78,13 @@ class Settings(BaseSettings):
     # Producer
     publish_batch_size: int = 1000  # messages per Redis pipeline
 
+    # Observability
+    metrics_port: int = 9808  # fetch, extract and index workers serve /metrics on this port, +1 and +2; 0: off
+    log_format: str = Field(default="auto", pattern="^(auto|json|text)$")  # auto: JSON unless on a terminal
+    kibana_url: str | None = None  # where `readq setup` imports the saved objects (dashboard, data views)
+    kibana_username: str | None = None
+    kibana_password: SecretStr | None = None
+
     # Flower
     flower_port: int = 5555
     flower_basic_auth: SecretStr | None = None  # "user:password"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
+from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import redis
@@ -16,6 +18,7 @@ from readq import _producer
 from readq._producer import BatchReceipt
 from workers.elastic import install_templates
 from workers.errors import ServiceUnavailable
+from workers.kibana import import_saved_objects
 from workers.progress import BatchProgress
 from workers.runtime import Runtime
 from workers.urls import normalize_url, url_id
@@ -75,6 +78,15 @@ class Client:
 
     def install_templates(self) -> list[str]:
         return install_templates(self.runtime.es, self.settings)
+
+    def import_kibana_objects(self, kibana_url: str) -> int:
+        """Import the dashboard, data views and saved search into Kibana; return how many objects it took."""
+        settings = self.settings
+        auth = ((settings.kibana_username, settings.kibana_password.get_secret_value())
+                if settings.kibana_username and settings.kibana_password else None)
+        path = Path(str(resources.files("config").joinpath("kibana", "readq.ndjson")))
+        result = import_saved_objects(kibana_url, path, prefix=settings.index_prefix, auth=auth)
+        return int(result.get("successCount", 0))
 
     def enqueue(self, urls: Iterable[str], batch: str | None = None, *, force: bool = False) -> BatchReceipt:
         """Queue URLs; ``force`` queues even those queued or indexed within READQ_REFETCH_AFTER."""

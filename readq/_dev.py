@@ -7,6 +7,7 @@ templates and starts the three stage workers and Flower.
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import time
@@ -20,7 +21,7 @@ from elasticsearch import ApiError, TransportError
 from config.settings import Settings
 from readq._client import Client
 from workers.errors import ServiceUnavailable
-from workers.launcher import STAGES, Supervisor, flower_command, worker_command
+from workers.launcher import STAGES, Supervisor, flower_command, worker_command, worker_env
 
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 START_TIMEOUT = 60.0  # s for a started service to answer
@@ -36,7 +37,8 @@ def run_dev(settings: Settings, *, state_dir: Path, say: Callable[[str], None]) 
         created = client.install_templates()
         say(f"index templates installed (new indices: {', '.join(created) or 'none'})")
         for stage in STAGES:
-            supervisor.start(f"{stage} worker", worker_command(stage, settings))
+            supervisor.start(f"{stage} worker", worker_command(stage, settings),
+                             env=worker_env(stage, settings, os.environ))
         supervisor.start("flower", flower_command(settings))
         say(f"workers started for {', '.join(STAGES)}; Flower at http://127.0.0.1:{settings.flower_port}")
         say("queue with `readq enqueue URL --wait`, search with `readq search WORDS`; Ctrl-C stops everything")

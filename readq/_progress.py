@@ -1,46 +1,160 @@
-"""Live batch progress: a progress bar on a terminal, a plain line every few seconds when piped."""
+"""Live progress: a bar (or a table) on a terminal, a plain line every few seconds when piped, JSON lines for
+scripts. Rate and ETA come from how fast the batch's done count grows."""
 
 from __future__ import annotations
 
+import json
 import sys
 import time
+from collections import deque
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TextIO
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.console import Console
+from rich.live import Live
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
 
 from readq._client import Client
 from workers.progress import BatchProgress
 
 POLL_SECONDS = 0.5
 PLAIN_LINE_SECONDS = 5.0
+RATE_WINDOW_SECONDS = 30.0
 
 
-def follow_batch(client: Client, batch: str, *, show: bool = True) -> BatchProgress:
+class RateMeter:
+    """URLs finished per second over the last half minute, and the time left at that rate."""
+
+    def __init__(self) -> None:
+        self._samples: deque[tuple[float, int]] = deque()
+
+    def update(self, done: int, total: int, now: float | None = None) -> tuple[float | None, float | None]:
+        now = time.monotonic() if now is None else now
+        self._samples.append((now, done))
+        while len(self._samples) > 2 and now - self._samples[0][0] > RATE_WINDOW_SECONDS:
+            self._samples.popleft()
+        first_at, first_done = self._samples[0]
+        elapsed = now - first_at
+        if elapsed <= 0:
+            return None, None
+        rate = (done - first_done) / elapsed
+        return rate, ((total - done) / rate if rate > 0 else None)
+
+
+def format_eta(seconds: float | None) -> str:
+    if seconds is None:
+        return "?"
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
+
+
+def batch_line(progress: BatchProgress, rate: float | None, eta: float | None) -> str:
+    speed = f"{rate:.1f}/s" if rate is not None else "?/s"
+    return (f"batch {progress.batch}: {progress.done}/{progress.total} done, {speed}, ETA {format_eta(eta)} "
+            f"(indexed {progress.indexed}, unchanged {progress.unchanged}, skipped {progress.skipped}, "
+            f"failed {progress.failed})")
+
+
+def follow_batch(client: Client, batch: str, *, show: bool = True, out: TextIO | None = None,
+                 terminal: bool | None = None) -> BatchProgress:
     """Poll the batch's Redis counters until every URL has a final state; return the final tally."""
-    if show and sys.stderr.isatty():
-        return _follow_with_bar(client, batch)
+    out = out or sys.stderr
+    meter = RateMeter()
+    if show and (out.isatty() if terminal is None else terminal):
+        return _follow_with_bar(client, batch, meter, Console(file=out, force_terminal=True))
     last_line = 0.0
     while True:
         progress = _read(client, batch)
+        rate, eta = meter.update(progress.done, progress.total)
         if show and (progress.finished or time.monotonic() - last_line >= PLAIN_LINE_SECONDS):
-            print(_line(progress), file=sys.stderr, flush=True)
+            print(batch_line(progress, rate, eta), file=out, flush=True)
             last_line = time.monotonic()
         if progress.finished:
             return progress
         time.sleep(POLL_SECONDS)
 
 
-def _follow_with_bar(client: Client, batch: str) -> BatchProgress:
+def _follow_with_bar(client: Client, batch: str, meter: RateMeter, console: Console) -> BatchProgress:
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TextColumn("{task.fields[detail]}"), TimeRemainingColumn())
-    with Progress(*columns, transient=False) as bar:
-        task = bar.add_task(f"batch {batch}", total=None, detail="")
+               TextColumn("{task.fields[rate]}  ETA {task.fields[eta]}  {task.fields[detail]}"))
+    with Progress(*columns, console=console, transient=False) as bar:
+        task = bar.add_task(f"batch {batch}", total=None, rate="?/s", eta="?", detail="")
         while True:
             progress = _read(client, batch)
+            rate, eta = meter.update(progress.done, progress.total)
             bar.update(task, total=progress.total, completed=progress.done,
+                       rate=f"{rate:.1f}/s" if rate is not None else "?/s", eta=format_eta(eta),
                        detail=f"indexed {progress.indexed} skipped {progress.skipped} failed {progress.failed}")
             if progress.finished:
                 return progress
             time.sleep(POLL_SECONDS)
+
+
+def watch_status(client: Client, batch: str | None, *, interval: float, as_json: bool, out: TextIO | None = None,
+                 terminal: bool | None = None, ticks: int | None = None) -> None:
+    """Show ``readq status`` again every ``interval`` seconds until Ctrl-C (or, with a batch, until it is done)."""
+    out = out or sys.stdout
+    meters: dict[str, RateMeter] = {}
+
+    def snapshot() -> dict[str, Any]:
+        report = client.status(batch)
+        for entry in report["batches"]:
+            rate, eta = meters.setdefault(entry["batch"], RateMeter()).update(entry["done"], entry["total"])
+            entry.update(rate=rate, eta_seconds=eta)
+        report["at"] = datetime.now().isoformat(timespec="seconds")
+        return report
+
+    def finished(report: dict[str, Any]) -> bool:
+        return batch is not None and all(entry["finished"] for entry in report["batches"])
+
+    if not as_json and (out.isatty() if terminal is None else terminal):
+        console = Console(file=out, force_terminal=True)
+        with Live(console=console, auto_refresh=False) as live:
+            _loop(snapshot, lambda r: live.update(status_table(r), refresh=True), finished, interval, ticks)
+        return
+    render: Callable[[dict[str, Any]], None] = (
+        (lambda r: print(json.dumps(r, default=str), file=out, flush=True)) if as_json
+        else (lambda r: print(status_line(r), file=out, flush=True))
+    )
+    _loop(snapshot, render, finished, interval, ticks)
+
+
+def _loop(snapshot: Callable[[], dict[str, Any]], render: Callable[[dict[str, Any]], None],
+          finished: Callable[[dict[str, Any]], bool], interval: float, ticks: int | None) -> None:
+    count = 0
+    while True:
+        report = snapshot()
+        render(report)
+        count += 1
+        if finished(report) or (ticks is not None and count >= ticks):
+            return
+        time.sleep(interval)
+
+
+def status_line(report: dict[str, Any]) -> str:
+    queues = " ".join(f"{name}={depth}" for name, depth in report["queues"].items())
+    batches = "; ".join(
+        f"{b['batch']} {b['done']}/{b['total']} "
+        f"{(format(b['rate'], '.1f') + '/s') if b.get('rate') is not None else '?/s'} "
+        f"ETA {format_eta(b.get('eta_seconds'))} failed {b['failed']}"
+        for b in report["batches"]
+    )
+    return f"{report['at']} queues {queues} workers={len(report['workers'])}" + (f" | {batches}" if batches else "")
+
+
+def status_table(report: dict[str, Any]) -> Table:
+    table = Table(title=f"readq status {report['at']}  queues: " + ", ".join(
+        f"{name} {depth}" for name, depth in report["queues"].items()) + f"  workers: {len(report['workers'])}")
+    for column in ("batch", "done", "total", "rate", "ETA", "indexed", "unchanged", "skipped", "failed"):
+        table.add_column(column, justify="left" if column == "batch" else "right")
+    for b in report["batches"]:
+        rate = f"{b['rate']:.1f}/s" if b.get("rate") is not None else "?"
+        table.add_row(b["batch"], str(b["done"]), str(b["total"]), rate, format_eta(b.get("eta_seconds")),
+                      str(b["indexed"]), str(b["unchanged"]), str(b["skipped"]), str(b["failed"]))
+    return table
 
 
 def _read(client: Client, batch: str) -> BatchProgress:
@@ -48,8 +162,3 @@ def _read(client: Client, batch: str) -> BatchProgress:
     if progress is None:
         raise LookupError(f"batch {batch} has no progress record in Redis")
     return progress
-
-
-def _line(progress: BatchProgress) -> str:
-    return (f"batch {progress.batch}: {progress.done}/{progress.total} done "
-            f"(indexed {progress.indexed}, skipped {progress.skipped}, failed {progress.failed})")

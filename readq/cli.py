@@ -20,7 +20,7 @@ from readq._client import Client
 from readq._extract import extract_source
 from readq._producer import Refusal
 from workers.errors import ReadqError, ServiceUnavailable
-from workers.launcher import STAGES, Supervisor, worker_command
+from workers.launcher import STAGES, Supervisor, worker_command, worker_env
 from workers.progress import BatchProgress
 from workers.seeds import feed_urls, sitemap_urls
 
@@ -141,18 +141,28 @@ def _tally(progress: BatchProgress) -> str:
 @click.option("--failed", "list_failed", is_flag=True, help="List the failed URLs (with --reason, --limit).")
 @click.option("--reason", help="With --failed: only this failure reason (e.g. http_status, timeout).")
 @click.option("--limit", type=click.IntRange(1), default=100, show_default=True, help="With --failed: at most N.")
+@click.option("--watch", "-w", is_flag=True,
+              help="Refresh until Ctrl-C (with --batch: until it is done): a table on a terminal, a line per "
+                   "refresh when piped, a JSON object per refresh with --json.")
+@click.option("--interval", type=click.FloatRange(0.2), default=2.0, show_default=True, help="With --watch: seconds.")
 @json_option
 @with_client
-def status(client: Client, batch: str | None, list_failed: bool, reason: str | None, limit: int,
-           as_json: bool) -> None:
+def status(client: Client, batch: str | None, list_failed: bool, reason: str | None, limit: int, watch: bool,
+           interval: float, as_json: bool) -> None:
     """Queue depths per stage, workers seen, batch tallies and recent failures; or, with --failed, the failures.
 
     \b
     Example:
         readq status --batch demo
+        readq status --watch
         readq status --failed --reason timeout --json
     """
     client.check()
+    if watch:
+        from readq._progress import watch_status
+
+        watch_status(client, batch, interval=interval, as_json=as_json)
+        return
     if list_failed:
         failures = list(client.failed(batch=batch, reason=reason, limit=limit))
         lines = [f"{f['url']}  [{f.get('batch')}] {f.get('reason')} after {f.get('attempts')} attempt(s): "
@@ -308,7 +318,7 @@ def worker(queues: str | None, concurrency: int | None, loglevel: str, as_json: 
     emit({"workers": commands}, as_json,
          lambda: click.echo(f"starting {', '.join(stages)} worker(s); Ctrl-C stops them", err=True))
     for stage, command in commands.items():
-        supervisor.start(f"{stage} worker", command)
+        supervisor.start(f"{stage} worker", command, env=worker_env(stage, settings, os.environ))
     sys.exit(supervisor.run())
 
 
@@ -334,18 +344,46 @@ def dev(state_dir: Path, as_json: bool) -> None:
 @cli.command()
 @json_option
 @with_client
-def setup(client: Client, as_json: bool) -> None:
-    """Install the Elasticsearch index templates and create the aliases' first indices (idempotent).
+def doctor(client: Client, as_json: bool) -> None:
+    """Check Redis, Elasticsearch (version, templates, aliases) and the workers of every queue; say how to fix
+    what is wrong. Exit 0 when nothing failed (warnings allowed), 1 otherwise.
 
     \b
     Example:
-        readq setup
+        readq doctor
+    """
+    from readq._doctor import FAIL, run_checks
+
+    checks = run_checks(client)
+    marks = {"ok": "ok  ", "warn": "WARN", "fail": "FAIL"}
+    emit([c.to_dict() for c in checks], as_json, lambda: click.echo("\n".join(
+        f"{marks[c.level]}  {c.name}: {c.detail}" + (f"\n      fix: {c.fix}" if c.fix else "") for c in checks)))
+    if any(c.level == FAIL for c in checks):
+        sys.exit(exit_codes.UNAVAILABLE)
+
+
+@cli.command()
+@click.option("--kibana", "kibana_url", metavar="URL",
+              help="Also import the Kibana data views, saved search and dashboard there (default: READQ_KIBANA_URL).")
+@json_option
+@with_client
+def setup(client: Client, kibana_url: str | None, as_json: bool) -> None:
+    """Install the Elasticsearch index templates and create the aliases' first indices; optionally import the
+    Kibana objects. Idempotent.
+
+    \b
+    Example:
+        readq setup --kibana http://127.0.0.1:5601
     """
     client.check()
     created = client.install_templates()
     settings = client.settings
-    emit({"templates": [settings.pages_alias, settings.status_alias], "created": created}, as_json,
-         lambda: click.echo(f"templates installed; new indices: {', '.join(created) or 'none'}"))
+    kibana_url = kibana_url or settings.kibana_url
+    imported = client.import_kibana_objects(kibana_url) if kibana_url else None
+    emit({"templates": [settings.pages_alias, settings.status_alias], "created": created,
+          "kibana_objects": imported}, as_json,
+         lambda: click.echo(f"templates installed; new indices: {', '.join(created) or 'none'}"
+                            + (f"; {imported} Kibana objects imported" if imported is not None else "")))
 
 
 def main() -> None:

@@ -10,6 +10,7 @@ from tasks.base import ReadqTask
 from tasks.fetch import fetch
 from tasks.index import index
 from tasks.runtime import get_runtime
+from workers import metrics
 from workers.decoding import decode_html
 from workers.dedup import find_original
 from workers.documents import PageRef, build_document
@@ -32,7 +33,8 @@ def extract(self: ReadqTask, url: str, batch: str, page: dict[str, Any]) -> None
         runtime.recorder.record(url, batch, State.QUEUED, stage="extract", reason=exc.reason)
         fetch.apply_async(args=(url, batch))
         return
-    extraction = runtime.extractor.extract(decode_html(body, ref.content_type), ref.final_url)
+    with metrics.EXTRACT_SECONDS.time():
+        extraction = runtime.extractor.extract(decode_html(body, ref.content_type), ref.final_url)
     document = build_document(url=url, final_url=ref.final_url, fetched_at=ref.fetched_at, http_status=ref.status,
                               batch=batch, extraction=extraction, etag=ref.etag, last_modified=ref.last_modified)
     if document["content_hash"] == ref.previous_hash:

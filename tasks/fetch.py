@@ -5,6 +5,7 @@ from __future__ import annotations
 from config.celery import app
 from tasks.base import ReadqTask
 from tasks.runtime import get_runtime
+from workers import metrics
 from workers.documents import PageRef
 from workers.polite import Deferral
 from workers.progress import State
@@ -16,11 +17,15 @@ def fetch(self: ReadqTask, url: str, batch: str, slot_at: float | None = None) -
     runtime = get_runtime()
     outcome = runtime.polite.fetch(url, batch, slot_at=slot_at)
     if isinstance(outcome, Deferral):
+        metrics.PAGES_FETCHED.labels(outcome="deferred").inc()
         # Give the worker slot back and come back at the host's turn; a deferral is not a retry.
         self.apply_async(args=(url, batch), kwargs={"slot_at": outcome.slot_at}, countdown=outcome.countdown,
                          retries=self.request.retries)
         return
     page, previous = outcome
+    metrics.FETCH_SECONDS.observe(page.elapsed_ms / 1000)
+    metrics.FETCH_BYTES.observe(len(page.body))
+    metrics.PAGES_FETCHED.labels(outcome="not_modified" if page.status == 304 else "ok").inc()
     if page.status == 304:
         runtime.recorder.record(url, batch, State.UNCHANGED, stage="fetch", http_status=304,
                                 fetch_ms=page.elapsed_ms)

@@ -8,6 +8,7 @@ from config.celery import app
 from config.settings import get_settings
 from tasks.base import ReadqTask
 from tasks.runtime import get_runtime
+from workers import metrics
 from workers.documents import document_id
 from workers.progress import State
 
@@ -25,4 +26,5 @@ def index(self: ReadqTask, url: str, batch: str, document: dict[str, Any]) -> No
                                            duplicate_of=document.get("duplicate_of"))
     runtime.page_indexer.write([page_action, status_action], timeout=WAIT_FOR_BULK)
     recorder.progress.move(batch, document_id(document), State.INDEXED)
+    metrics.PAGES_INDEXED.inc()
     recorder.log_outcome(url, batch, State.INDEXED, stage="index")

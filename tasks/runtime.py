@@ -1,4 +1,5 @@
-"""The worker process's one :class:`~workers.runtime.Runtime`, rebuilt after a fork, flushed at shutdown.
+"""The worker process's one :class:`~workers.runtime.Runtime`, rebuilt after a fork, flushed at shutdown; and
+what a worker process sets up when it starts: index templates, its metrics exporter, its log format.
 
 Clients and flusher threads do not survive a fork, so a prefork child that finds its parent's runtime builds a
 fresh one.
@@ -8,15 +9,31 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
+import threading
+import time
+from typing import Any
 
-from celery.signals import worker_process_shutdown, worker_ready, worker_shutdown
+from celery.signals import (
+    after_setup_logger,
+    after_setup_task_logger,
+    worker_init,
+    worker_process_shutdown,
+    worker_ready,
+    worker_shutdown,
+)
 from elasticsearch import ApiError, TransportError
+from pythonjsonlogger.json import JsonFormatter
+from redis import RedisError
 
+from config.celery import Queue
 from config.settings import get_settings
+from workers import metrics
 from workers.elastic import install_templates
 from workers.runtime import Runtime
 
 logger = logging.getLogger(__name__)
+QUEUE_SAMPLE_SECONDS = 5.0
 
 _runtime: tuple[int, Runtime] | None = None
 
@@ -38,8 +55,56 @@ def _ensure_templates(**_: object) -> None:
         logger.warning("could not install index templates (is Elasticsearch up?): %s", exc)
 
 
+@worker_init.connect
+def _serve_metrics(**_: object) -> None:
+    port = get_settings().metrics_port
+    if not port:
+        return
+    try:
+        metrics.start_metrics_server(port)
+    except OSError as exc:  # another worker on this machine has the port: run on, without an exporter
+        logger.warning("metrics exporter not started on port %d: %s", port, exc)
+        return
+    threading.Thread(target=_sample_queue_depths, name="readq-queue-depths", daemon=True).start()
+
+
+def _sample_queue_depths() -> None:
+    while True:
+        try:
+            depths = get_runtime().redis.pipeline(transaction=False)
+            prefix = get_settings().redis_prefix
+            for queue in Queue:
+                depths.llen(f"{prefix}{queue.value}")
+            for queue, depth in zip(Queue, depths.execute(), strict=True):
+                metrics.QUEUE_DEPTH.labels(queue=queue.value).set(depth)
+        except RedisError as exc:
+            logger.debug("queue depth sample failed: %s", exc)
+        time.sleep(QUEUE_SAMPLE_SECONDS)
+
+
+@after_setup_logger.connect
+@after_setup_task_logger.connect
+def _log_format(logger: logging.Logger, **_: Any) -> None:
+    """JSON lines when nobody watches a terminal (or READQ_LOG_FORMAT=json): one object per event, with the
+    URL, batch, stage, state, timing and reason of outcome lines as fields."""
+    wanted = get_settings().log_format
+    for handler in logger.handlers:
+        stream = getattr(handler, "stream", sys.stderr)
+        if wanted == "json" or (wanted == "auto" and not stream.isatty()):
+            handler.setFormatter(JsonFormatter("%(asctime)s %(levelname)s %(name)s %(processName)s %(message)s"))
+
+
 @worker_process_shutdown.connect
+def _child_gone(pid: int | None = None, **_: object) -> None:
+    metrics.mark_process_dead(pid or os.getpid())
+    _flush_runtime()
+
+
 @worker_shutdown.connect
 def _flush_on_shutdown(**_: object) -> None:
+    _flush_runtime()
+
+
+def _flush_runtime() -> None:
     if _runtime is not None and _runtime[0] == os.getpid():
         _runtime[1].close()

@@ -58,6 +58,7 @@ def settings(es_url: str) -> Settings:
         fetch_deadline=10,
         host_requests_per_second=200,  # politeness has tests of its own; here it would only slow things down
         host_max_concurrency=16,
+        metrics_port=0,  # several worker sets run at once here; the metrics test picks its own ports
     )
 
 

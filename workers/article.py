@@ -169,7 +169,7 @@ def find_lead(tree: HtmlElement, description: str | None) -> str | None:
         return None
     probe = " ".join(description.split())[:LEAD_PROBE_CHARS]
     body = tree.find("body")
-    if body is None:
+    if body is None or probe not in " ".join(body.text_content().split()):
         return None
     best: str | None = None
     for element in body.iter(*LEAD_TAGS):

@@ -3,6 +3,7 @@
     ReadqError
     ├── RefusedURL                 producer: a URL that is not queued (reason attribute)
     ├── ServiceUnavailable         client: Redis or Elasticsearch does not answer
+    ├── KibanaImportError          setup: Kibana refused the saved objects
     ├── FetchError                 fetch stage
     │   ├── BlockedAddress         the host resolves to a private, loopback, link-local... address
     │   ├── RobotsDisallowed       robots.txt forbids the URL to readq's user agent
@@ -53,6 +54,12 @@ class RefusedURL(ReadqError):
         super().__init__(message)
         self.url = url
         self.reason = reason
+
+
+class KibanaImportError(ReadqError):
+    """Raised by ``readq setup`` when Kibana refuses the saved objects, or the request for them."""
+
+    reason = "kibana_import"
 
 
 class FetchError(ReadqError):

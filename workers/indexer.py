@@ -13,6 +13,7 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
@@ -39,8 +40,11 @@ class _Unit:
 
 
 class BulkIndexer:
-    def __init__(self, *, es: Elasticsearch, max_docs: int, max_bytes: int, flush_interval: float) -> None:
+    def __init__(self, *, es: Elasticsearch, max_docs: int, max_bytes: int, flush_interval: float,
+                 on_flush: Callable[[int, float], None] | None = None) -> None:
+        """``on_flush(units, seconds)`` is told the size and duration of each _bulk request."""
         self.es = es
+        self.on_flush = on_flush
         self.max_docs = max_docs
         self.max_bytes = max_bytes
         self.flush_interval = flush_interval
@@ -53,12 +57,14 @@ class BulkIndexer:
         self._thread.start()
 
     @classmethod
-    def from_settings(cls, settings: Settings, es: Elasticsearch, *, flush_ms: int | None = None) -> BulkIndexer:
+    def from_settings(cls, settings: Settings, es: Elasticsearch, *, flush_ms: int | None = None,
+                      on_flush: Callable[[int, float], None] | None = None) -> BulkIndexer:
         return cls(
             es=es,
             max_docs=settings.bulk_max_docs,
             max_bytes=settings.bulk_max_bytes,
             flush_interval=(flush_ms if flush_ms is not None else settings.bulk_flush_ms) / 1000,
+            on_flush=on_flush,
         )
 
     def submit(self, actions: list[Action]) -> Future[None]:
@@ -128,6 +134,7 @@ class BulkIndexer:
                 operations.append(action)
                 if source is not None:
                     operations.append(source)
+        started = time.monotonic()
         try:
             response = self.es.bulk(operations=operations)
         except (TransportError, ApiError) as exc:
@@ -140,6 +147,8 @@ class BulkIndexer:
             for unit in units:
                 unit.future.set_exception(IndexingError(f"_bulk failed unexpectedly: {exc!r}"))
             return
+        if self.on_flush is not None:
+            self.on_flush(len(units), time.monotonic() - started)
         items = iter(response["items"])
         for unit in units:
             errors = [_item_error(next(items)) for _ in unit.actions]

@@ -14,12 +14,10 @@ from typing import Any
 
 import requests
 
+from workers.errors import KibanaImportError
+
 DEFAULT_PREFIX = "readq"
 _PREFIX_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")  # as config.settings.Settings.index_prefix
-
-
-class KibanaImportError(RuntimeError):
-    """Kibana refused the request or some of the objects."""
 
 
 def _reprefix(value: str, prefix: str) -> str:

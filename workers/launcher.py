@@ -12,20 +12,22 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import IO
 
 from config.settings import Settings
+from workers.metrics import MULTIPROC_ENV, prepare_multiprocess_dir
 
 STAGES = ("fetch", "extract", "index")
 STOP_GRACE_SECONDS = 30.0
 
 
 def worker_command(stage: str, settings: Settings, *, concurrency: int | None = None,
-                   loglevel: str = "INFO", queues: Sequence[str] | None = None) -> list[str]:
-    """The ``celery worker`` command line for one stage (or for explicit ``queues`` with that stage's pool)."""
+                   loglevel: str = "INFO") -> list[str]:
+    """The ``celery worker`` command line for one stage."""
     if stage == "fetch":
         pool, default = ["-P", "threads"], settings.fetch_concurrency
     elif stage == "extract":
@@ -37,13 +39,26 @@ def worker_command(stage: str, settings: Settings, *, concurrency: int | None = 
         raise ValueError(f"unknown stage {stage!r}; stages are {', '.join(STAGES)}")
     return [
         sys.executable, "-m", "celery", "-A", "config.celery", "worker",
-        "-Q", ",".join(queues or [stage]),
+        "-Q", stage,
         "-n", f"{stage}-{os.getpid()}@%h",
         "-c", str(concurrency or default),
         "--loglevel", loglevel,
         "-E",
         *pool,
     ]
+
+
+def worker_env(stage: str, settings: Settings, base: Mapping[str, str]) -> dict[str, str]:
+    """The stage worker's environment: its own metrics port, and for the prefork stage a private directory
+    where its children's metrics meet (prometheus_client's multiprocess mode)."""
+    env = dict(base)
+    if settings.metrics_port:
+        env["READQ_METRICS_PORT"] = str(settings.metrics_port + STAGES.index(stage))
+        if stage == "extract":
+            directory = tempfile.mkdtemp(prefix="readq-metrics-")
+            prepare_multiprocess_dir(directory)
+            env[MULTIPROC_ENV] = directory
+    return env
 
 
 def flower_command(settings: Settings, *, address: str = "127.0.0.1") -> list[str]:

@@ -51,6 +51,11 @@ _lock = threading.Lock()
 _started = False
 
 
+def observe_bulk(documents: int, seconds: float) -> None:
+    BULK_DOCUMENTS.observe(documents)
+    BULK_SECONDS.observe(seconds)
+
+
 def prepare_multiprocess_dir(path: str | os.PathLike[str]) -> None:
     """Create ``path`` if needed and delete its sample files: an earlier run's would be counted again.
 

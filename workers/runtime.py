@@ -9,6 +9,7 @@ import redis
 from elasticsearch import ApiError, Elasticsearch, TransportError
 
 from config.settings import Settings
+from workers import metrics
 from workers.elastic import make_client
 from workers.extractor import Extractor
 from workers.fetcher import Fetcher
@@ -85,7 +86,7 @@ class Runtime:
 
     @cached_property
     def page_indexer(self) -> BulkIndexer:
-        return BulkIndexer.from_settings(self.settings, self.es)
+        return BulkIndexer.from_settings(self.settings, self.es, on_flush=metrics.observe_bulk)
 
     @cached_property
     def recorder(self) -> StateRecorder:

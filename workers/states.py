@@ -13,6 +13,7 @@ from concurrent.futures import Future
 from datetime import UTC, datetime
 from typing import Any
 
+from workers import metrics
 from workers.indexer import Action, BulkIndexer
 from workers.progress import ProgressTracker, State
 from workers.seen import SeenSet
@@ -49,7 +50,10 @@ class StateRecorder:
         self.progress.move(batch, url_id(url), state)
         self.status_writer.submit([self.status_action(url, batch, state, stage=stage, **details)])
         self.log_outcome(url, batch, state, stage=stage, **details)
+        if state is State.SKIPPED:
+            metrics.PAGES_SKIPPED.labels(reason=details.get("reason") or "unknown").inc()
         if state is State.FAILED:
+            metrics.PAGES_FAILED.labels(stage=stage, reason=details.get("reason") or "unknown").inc()
             self.seen.forget(url_id(url))  # so that it may be queued again without --force
             self.progress.record_failure({"url": url, "batch": batch, "stage": stage, "at": time.time(), **details})
 

@@ -1,0 +1,132 @@
+"""What an on-call engineer uses: metrics scraped from real workers, live progress, logs, and `readq doctor`."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import socket
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import requests
+
+from config.settings import Settings
+from readq import Client
+from readq._progress import follow_batch, watch_status
+from tests.integration.test_cli import run
+from tests.support.httpserver import LocalSite
+from tests.support.services import WorkerProcess, drop_indices, free_port, wait_for
+from tests.support.waiting import wait_finished
+
+
+def consecutive_free_ports(count: int) -> int:
+    while True:
+        base = free_port()
+        try:
+            for port in range(base, base + count):
+                with socket.socket() as sock:
+                    sock.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+
+
+@pytest.fixture(scope="module")
+def metered(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Client]:
+    metered_settings = settings.model_copy(update={"index_prefix": f"{settings.index_prefix}-metrics",
+                                                   "metrics_port": consecutive_free_ports(3),
+                                                   "log_format": "json"})
+    logs = tmp_path_factory.mktemp("metered")
+    with Client(metered_settings) as client:
+        client.install_templates()
+        process = WorkerProcess(metered_settings, logs / "worker.log").start()
+        try:
+            wait_for(lambda: len(client.workers(timeout=0.5)) >= 3, "metered workers", 90)
+            yield client
+        finally:
+            process.stop()
+            drop_indices(client)
+
+
+def scrape(port: int) -> dict[str, float]:
+    text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+    samples = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name, value = line.rsplit(" ", 1)
+            samples[name] = float(value)
+    return samples
+
+
+def test_each_stage_worker_serves_metrics_of_a_small_run(metered: Client, site: LocalSite) -> None:
+    batch = f"m-{uuid.uuid4().hex[:8]}"
+    urls = [site.url(f"/gen/metrics-{i}-{batch}") for i in range(3)] + [site.url(f"/status/404?m={batch}")]
+    metered.enqueue(urls, batch)
+    wait_finished(metered, batch)
+    base = metered.settings.metrics_port
+
+    fetch, extract, index = (wait_for(lambda p=p: scrape(p), f"metrics on {p}") for p in (base, base + 1, base + 2))
+
+    assert fetch['readq_pages_fetched_total{outcome="ok"}'] == 3
+    assert fetch["readq_fetch_seconds_count"] == 3
+    assert fetch["readq_fetch_bytes_sum"] > 3 * 1000
+    assert fetch['readq_pages_failed_total{reason="http_status",stage="fetch"}'] == 1
+    assert extract["readq_extract_seconds_count"] == 3  # summed over the prefork children
+    assert index["readq_pages_indexed_total"] == 3
+    assert index["readq_bulk_documents_count"] >= 1 and index["readq_bulk_documents_sum"] == 3
+    assert wait_for(lambda: 'readq_queue_depth{queue="fetch"}' in scrape(base + 2), "queue depth gauge", 15)
+
+
+def test_worker_logs_are_json_lines_with_one_outcome_per_url(metered: Client, site: LocalSite,
+                                                             tmp_path_factory: pytest.TempPathFactory) -> None:
+    batch = f"l-{uuid.uuid4().hex[:8]}"
+    url = site.url(f"/gen/logged-{batch}")
+    metered.enqueue([url], batch)
+    wait_finished(metered, batch)
+    log_file = next(tmp_path_factory.getbasetemp().glob("metered*/worker.log"))
+
+    records = [json.loads(line) for line in log_file.read_text().splitlines() if line.startswith("{")]
+
+    outcomes = [r for r in records if r.get("url") == url and r.get("name") == "readq.outcome"]
+    assert {r["state"] for r in outcomes} >= {"fetched", "indexed"}
+    assert all(r["batch"] == batch and r["stage"] for r in outcomes)
+    assert not any("<html" in line.lower() for line in log_file.read_text().splitlines())
+
+
+def test_progress_is_a_bar_on_a_terminal_and_lines_when_piped(workers: Client, site: LocalSite) -> None:
+    batch = f"p-{uuid.uuid4().hex[:8]}"
+    workers.enqueue([site.url(f"/gen/progress-{i}-{batch}") for i in range(2)], batch)
+    plain, terminal = io.StringIO(), io.StringIO()
+
+    follow_batch(workers, batch, out=plain, terminal=False)
+    follow_batch(workers, batch, out=terminal, terminal=True)
+
+    assert re.search(rf"batch {batch}: 2/2 done, [\d.?]+/s, ETA \S+ \(indexed 2,", plain.getvalue())
+    assert "\x1b[" in terminal.getvalue() and "2/2" in terminal.getvalue() and "━" in terminal.getvalue()
+
+
+def test_status_watch_in_all_three_modes(workers: Client) -> None:
+    outputs = {mode: io.StringIO() for mode in ("plain", "json", "terminal")}
+    watch_status(workers, None, interval=0.2, as_json=False, out=outputs["plain"], terminal=False, ticks=2)
+    watch_status(workers, None, interval=0.2, as_json=True, out=outputs["json"], ticks=2)
+    watch_status(workers, None, interval=0.2, as_json=False, out=outputs["terminal"], terminal=True, ticks=1)
+
+    plain_lines = outputs["plain"].getvalue().splitlines()
+    assert len(plain_lines) == 2 and all("queues fetch=" in line and "workers=" in line for line in plain_lines)
+    reports = [json.loads(line) for line in outputs["json"].getvalue().splitlines()]
+    assert len(reports) == 2 and {"queues", "workers", "batches", "recent_failures", "at"} <= set(reports[0])
+    assert "readq status" in outputs["terminal"].getvalue() and "\x1b[" in outputs["terminal"].getvalue()
+
+
+def test_doctor_passes_with_workers_and_names_the_fix_when_a_part_is_missing(workers: Client) -> None:
+    healthy = run(workers, "doctor", "--json")
+    broken = run(workers, "doctor", READQ_ES_URL="http://127.0.0.1:1", READQ_INDEX_PREFIX="nothing-here")
+
+    assert healthy.returncode == 0, healthy.stdout
+    checks = {c["name"]: c for c in json.loads(healthy.stdout)}
+    assert {checks[f"workers {q}"]["level"] for q in ("fetch", "extract", "index")} == {"ok"}
+    assert checks[f"alias {workers.settings.pages_alias}"]["level"] == "ok"
+    assert broken.returncode == 1
+    assert "FAIL  elasticsearch: http://127.0.0.1:1" in broken.stdout and "fix: start Elasticsearch" in broken.stdout
