@@ -65,12 +65,15 @@ class Client:
     def close(self) -> None:
         self.runtime.close()
 
-    def check(self) -> None:
-        """Raise :class:`ServiceUnavailable` naming the service that does not answer."""
+    def check_redis(self) -> None:
         try:
             self.runtime.redis.ping()
         except redis.RedisError as exc:
             raise ServiceUnavailable("Redis", self.settings.redis_url, str(exc)) from exc
+
+    def check(self) -> None:
+        """Raise :class:`ServiceUnavailable` naming the service that does not answer."""
+        self.check_redis()
         try:
             self.runtime.es.info()
         except (TransportError, ApiError) as exc:
@@ -116,9 +119,19 @@ class Client:
         replies = self.celery.control.inspect(timeout=timeout).active_queues() or {}
         return {name: sorted(q["name"] for q in queues) for name, queues in sorted(replies.items())}
 
+    def elasticsearch_state(self) -> str:
+        try:
+            self.runtime.es.info()
+        except (TransportError, ApiError) as exc:
+            return f"unreachable at {self.settings.es_url}: {exc}"
+        return "ok"
+
     def status(self, batch: str | None = None, failures: int = 10) -> dict[str, Any]:
+        """Everything here comes from Redis and the workers, so it works while Elasticsearch is down; the
+        ``elasticsearch`` entry says whether it is."""
         batches = [batch] if batch else self.runtime.progress.recent_batches(5)
         return {
+            "elasticsearch": self.elasticsearch_state(),
             "queues": self.queue_depths(),
             "workers": self.workers(),
             "batches": [p.to_dict() for b in batches if (p := self.progress(b)) is not None],

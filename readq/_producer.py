@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import itertools
+import logging
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from typing import Any
 
 from celery import Celery
 
-from workers.errors import RefusedURL
+from workers.errors import ReadqError, RefusedURL
 from workers.seen import SeenSet
 from workers.states import StateRecorder
 from workers.urls import normalize_url, url_id
 
+logger = logging.getLogger(__name__)
 REFUSALS_KEPT = 1000  # examples kept in a receipt; the counts by reason cover every refusal
 
 
@@ -90,8 +93,11 @@ def enqueue(
             receipt.accepted += len(fresh)
             receipt.already_queued += len(chunk) - len(fresh)
     recorder.status_writer.flush()
-    for status_written in status_writes:
-        status_written.result(timeout=status_timeout)
+    try:
+        for status_written in status_writes:
+            status_written.result(timeout=status_timeout)
+    except (FutureTimeout, ReadqError) as exc:  # the URLs are queued; only their "queued" records are late
+        logger.warning("batch %s is queued, but its status records are not written yet: %s", receipt.batch, exc)
     return receipt
 
 

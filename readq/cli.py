@@ -157,13 +157,14 @@ def status(client: Client, batch: str | None, list_failed: bool, reason: str | N
         readq status --watch
         readq status --failed --reason timeout --json
     """
-    client.check()
+    client.check_redis()
     if watch:
         from readq._progress import watch_status
 
         watch_status(client, batch, interval=interval, as_json=as_json)
         return
     if list_failed:
+        client.check()
         failures = list(client.failed(batch=batch, reason=reason, limit=limit))
         lines = [f"{f['url']}  [{f.get('batch')}] {f.get('reason')} after {f.get('attempts')} attempt(s): "
                  f"{f.get('error')}" for f in failures]
@@ -174,6 +175,8 @@ def status(client: Client, batch: str | None, list_failed: bool, reason: str | N
         raise click.ClickException(f"no batch {batch!r} (unknown, or expired after its TTL)")
 
     def human() -> None:
+        if report["elasticsearch"] != "ok":
+            click.echo(f"elasticsearch: {report['elasticsearch']} (index tasks retry until it is back)")
         queues = report["queues"]
         click.echo("queues: " + ", ".join(f"{name} {depth}" for name, depth in queues.items()))
         workers = report["workers"]

@@ -19,6 +19,7 @@ from workers.errors import RETRYABLE_ERRORS, SKIP_ERRORS, ReadqError
 from workers.progress import State
 
 _settings = get_settings()
+REDELIVERY_MEMORY_SECONDS = 86400
 
 
 class ReadqTask(Task):  # type: ignore[misc]
@@ -35,12 +36,31 @@ class ReadqTask(Task):  # type: ignore[misc]
     stage = "unknown"
 
     def __call__(self, url: str, batch: str, *args: Any, **kwargs: Any) -> Any:
+        if self._redelivered_too_often():
+            get_runtime().recorder.record(
+                url, batch, State.FAILED, stage=self.stage, reason="worker_lost", attempts=self.request.retries + 1,
+                error=f"the worker process died {_settings.max_redeliveries + 1} times while handling this URL "
+                      "(killed by the memory limit, the time limit or a crash)",
+            )
+            return {"state": State.FAILED.value, "reason": "worker_lost"}
         try:
             return self.run(url, batch, *args, **kwargs)
         except SKIP_ERRORS as exc:
             get_runtime().recorder.record(url, batch, State.SKIPPED, stage=self.stage, reason=exc.reason,
                                           error=str(exc))
             return {"state": State.SKIPPED.value, "reason": exc.reason}
+
+    def _redelivered_too_often(self) -> bool:
+        """True when Redis gave this attempt back more than READQ_MAX_REDELIVERIES times (its worker died each
+        time: a poison page). Counted only on redelivery, so the normal path costs nothing."""
+        if not (self.request.delivery_info or {}).get("redelivered"):
+            return False
+        key = f"{_settings.redis_prefix}redelivered:{self.request.id}:{self.request.retries}"
+        with get_runtime().redis.pipeline(transaction=False) as pipe:
+            pipe.incr(key)
+            pipe.expire(key, REDELIVERY_MEMORY_SECONDS)
+            redeliveries = int(pipe.execute()[0])
+        return redeliveries > _settings.max_redeliveries
 
     def retry(self, *args: Any, exc: BaseException | None = None, countdown: float | None = None,
               **kwargs: Any) -> Any:
@@ -65,4 +85,6 @@ def failure_reason(exc: BaseException) -> str:
         return exc.reason
     if isinstance(exc, SoftTimeLimitExceeded | TimeLimitExceeded):
         return "time_limit"
+    if isinstance(exc, MemoryError):
+        return "memory_limit"
     return "internal_error"

@@ -16,7 +16,8 @@ _settings = get_settings()
 WAIT_FOR_BULK = _settings.es_request_timeout + _settings.bulk_flush_ms / 1000 + 5  # s
 
 
-@app.task(base=ReadqTask, name="readq.index", bind=True, stage="index")
+@app.task(base=ReadqTask, name="readq.index", bind=True, stage="index", max_retries=_settings.index_max_retries,
+          retry_backoff_max=min(60, _settings.visibility_timeout // 2))
 def index(self: ReadqTask, url: str, batch: str, document: dict[str, Any]) -> None:
     runtime = get_runtime()
     recorder = runtime.recorder

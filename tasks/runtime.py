@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import resource
 import sys
 import threading
 import time
@@ -18,6 +19,7 @@ from celery.signals import (
     after_setup_logger,
     after_setup_task_logger,
     worker_init,
+    worker_process_init,
     worker_process_shutdown,
     worker_ready,
     worker_shutdown,
@@ -92,6 +94,17 @@ def _log_format(logger: logging.Logger, **_: Any) -> None:
         stream = getattr(handler, "stream", sys.stderr)
         if wanted == "json" or (wanted == "auto" and not stream.isatty()):
             handler.setFormatter(JsonFormatter("%(asctime)s %(levelname)s %(name)s %(processName)s %(message)s"))
+
+
+@worker_process_init.connect
+def _limit_child_memory(**_: object) -> None:
+    """A prefork child (the extract stage) gets a data-size limit, so that a page that makes extraction balloon
+    fails alone (MemoryError, or the child dies and the URL ends "worker_lost") instead of taking the machine."""
+    limit_mb = get_settings().extract_memory_limit_mb
+    if limit_mb:
+        hard = resource.getrlimit(resource.RLIMIT_DATA)[1]
+        limit = limit_mb * 1024 * 1024 if hard == resource.RLIM_INFINITY else min(limit_mb * 1024 * 1024, hard)
+        resource.setrlimit(resource.RLIMIT_DATA, (limit, hard))
 
 
 @worker_process_shutdown.connect

@@ -28,6 +28,7 @@ logger = logging.getLogger(__name__)
 
 Action = tuple[dict[str, Any], dict[str, Any] | None]  # (action line, source or None for delete)
 BACKPRESSURE_STATUSES = frozenset({429, 503})
+HOLD_BACKOFF_MIN, HOLD_BACKOFF_MAX = 1.0, 30.0  # s between tries while Elasticsearch is unavailable
 CONFLICT = 409  # an external version already newer: the newer record wins, which is what we want
 
 
@@ -41,10 +42,17 @@ class _Unit:
 
 class BulkIndexer:
     def __init__(self, *, es: Elasticsearch, max_docs: int, max_bytes: int, flush_interval: float,
-                 on_flush: Callable[[int, float], None] | None = None) -> None:
-        """``on_flush(units, seconds)`` is told the size and duration of each _bulk request."""
+                 on_flush: Callable[[int, float], None] | None = None, hold_when_unavailable: int = 0) -> None:
+        """``on_flush(units, seconds)`` is told the size and duration of each _bulk request.
+
+        With ``hold_when_unavailable`` > 0 (for fire-and-forget writers such as status records), a request that
+        fails as a whole is kept and sent again with backoff, holding at most that many units (the oldest are
+        dropped beyond it), instead of failing its callers.
+        """
         self.es = es
         self.on_flush = on_flush
+        self.hold_when_unavailable = hold_when_unavailable
+        self._backoff = 0.0
         self.max_docs = max_docs
         self.max_bytes = max_bytes
         self.flush_interval = flush_interval
@@ -58,13 +66,15 @@ class BulkIndexer:
 
     @classmethod
     def from_settings(cls, settings: Settings, es: Elasticsearch, *, flush_ms: int | None = None,
-                      on_flush: Callable[[int, float], None] | None = None) -> BulkIndexer:
+                      on_flush: Callable[[int, float], None] | None = None,
+                      hold_when_unavailable: int = 0) -> BulkIndexer:
         return cls(
             es=es,
             max_docs=settings.bulk_max_docs,
             max_bytes=settings.bulk_max_bytes,
             flush_interval=(flush_ms if flush_ms is not None else settings.bulk_flush_ms) / 1000,
             on_flush=on_flush,
+            hold_when_unavailable=hold_when_unavailable,
         )
 
     def submit(self, actions: list[Action]) -> Future[None]:
@@ -108,7 +118,20 @@ class BulkIndexer:
                         return
                     self._wakeup.wait(self._time_left())
                 units, self._pending, self._pending_bytes, self._flush_now = self._pending, [], 0, False
-            self._send(units)
+            held = self._send(units)
+            if held:
+                self._hold(held)
+
+    def _hold(self, units: list[_Unit]) -> None:
+        """Put a failed request's units back in front and wait before trying again (the backoff doubles)."""
+        self._backoff = min(max(2 * self._backoff, HOLD_BACKOFF_MIN), HOLD_BACKOFF_MAX)
+        with self._wakeup:
+            kept = (units + self._pending)[-self.hold_when_unavailable:]
+            for dropped in (units + self._pending)[: len(units) + len(self._pending) - len(kept)]:
+                dropped.future.set_exception(ElasticsearchUnavailable("dropped: too many records held"))
+            self._pending = kept
+            self._pending_bytes = sum(unit.size for unit in kept)
+            self._wakeup.wait(self._backoff)
 
     def _due(self) -> bool:
         time_left = self._time_left()
@@ -127,7 +150,8 @@ class BulkIndexer:
             return None
         return self.flush_interval - (time.monotonic() - self._pending[0].queued_at)
 
-    def _send(self, units: list[_Unit]) -> None:
+    def _send(self, units: list[_Unit]) -> list[_Unit]:
+        """Send one _bulk request and settle its units' futures; return the units to hold for another try."""
         operations: list[dict[str, Any]] = []
         for unit in units:
             for action, source in unit.actions:
@@ -138,15 +162,19 @@ class BulkIndexer:
         try:
             response = self.es.bulk(operations=operations)
         except (TransportError, ApiError) as exc:
+            if self.hold_when_unavailable and not self._closed:
+                logger.warning("Elasticsearch unavailable; holding %d records: %s", len(units), exc)
+                return units
             error = ElasticsearchUnavailable(f"_bulk of {len(units)} documents failed: {exc}")
             for unit in units:
                 unit.future.set_exception(error)
-            return
+            return []
         except Exception as exc:  # the flusher thread must survive anything and still answer every caller
             logger.exception("unexpected error in _bulk")
             for unit in units:
                 unit.future.set_exception(IndexingError(f"_bulk failed unexpectedly: {exc!r}"))
-            return
+            return []
+        self._backoff = 0.0
         if self.on_flush is not None:
             self.on_flush(len(units), time.monotonic() - started)
         items = iter(response["items"])
@@ -157,6 +185,7 @@ class BulkIndexer:
                 unit.future.set_result(None)
             else:
                 unit.future.set_exception(first)
+        return []
 
 
 def _item_error(item: dict[str, Any]) -> IndexingError | None:

@@ -24,6 +24,7 @@ from workers.states import StateRecorder
 from workers.urls import url_id
 
 PREVIOUS_FIELDS = ("etag", "last_modified", "content_hash", "batch")
+STATUS_RECORDS_HELD = 100_000  # status records a process keeps while Elasticsearch is down (a few MB)
 
 
 @dataclass
@@ -90,7 +91,8 @@ class Runtime:
 
     @cached_property
     def recorder(self) -> StateRecorder:
-        status_writer = BulkIndexer.from_settings(self.settings, self.es, flush_ms=self.settings.status_flush_ms)
+        status_writer = BulkIndexer.from_settings(self.settings, self.es, flush_ms=self.settings.status_flush_ms,
+                                                  hold_when_unavailable=STATUS_RECORDS_HELD)
         return StateRecorder(progress=self.progress, status_writer=status_writer, seen=self.seen,
                              status_alias=self.settings.status_alias)
 
