@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/extraction.py --corpus ../shared/corpus --baseline --json /tmp/extraction.json
     .venv/bin/python benchmarks/extraction.py --corpus ../shared/corpus --limit 200
+    .venv/bin/python benchmarks/extraction.py --corpus ../shared/corpus --baseline --trafilatura   # three columns
 
 The corpus is laid out as ``../shared/corpus/README.md`` describes: ``expectations.json`` maps a key (a URL, or
 ``hard::domain-x.html``) to its page file (gzip of the bytes served), ``with``/``without`` snippets and, for some
@@ -9,7 +10,9 @@ pages, ``title``, ``author``, ``date``, ``sitename`` and ``description``. Each p
 pipeline does (``decode_html(bytes, None)``) and extracted by ``Extractor.from_settings(get_settings())``; its base
 URL is the key when it is an http(s) URL, else ``http://`` + the part after ``::`` or ``://``
 (``hard::domain-x.html`` -> ``http://domain-x.html``). Everything runs in this one
-process, one page after the other, so the CPU seconds of the two extractors compare.
+process, one page after the other, so the CPU seconds of the extractors compare. ``--trafilatura`` adds trafilatura
+(text: ``extract(html, url=url, include_comments=False)``; metadata: ``extract_metadata(html, default_url=url)``,
+its defaults) as a third column; with ``--baseline`` every column gets its ratio to readability alone.
 """
 
 from __future__ import annotations
@@ -139,6 +142,24 @@ def readability_extractor() -> Extract:
     return extract
 
 
+def trafilatura_extractor() -> Extract:
+    import logging
+
+    import trafilatura
+    from trafilatura.metadata import extract_metadata
+
+    logging.getLogger("trafilatura").setLevel(logging.CRITICAL)  # "discarding data" on every empty page
+    logging.getLogger("htmldate").setLevel(logging.CRITICAL)
+
+    def extract(html: str, url: str) -> tuple[str | None, dict[str, str | None]]:
+        text = trafilatura.extract(html, url=url, include_comments=False)
+        meta = extract_metadata(html, default_url=url)
+        return text, {"title": meta.title, "author": meta.author, "date": date_part(meta.date),
+                      "sitename": meta.sitename, "description": meta.description}
+
+    return extract
+
+
 def base_url(key: str) -> str:
     """The key itself when it is a URL, else ``http://`` + the part after ``::`` (``hard::site-x.html``)."""
     if key.startswith(("http://", "https://")):
@@ -198,16 +219,19 @@ ROWS = [("text precision", "precision", "{:.3f}"), ("text recall", "recall", "{:
         ("CPU s total", "cpu_seconds", "{:.1f}"), ("failed pages", "failed", "{}")]
 
 
-def table(summaries: dict[str, dict[str, Any]]) -> str:
+def table(summaries: dict[str, dict[str, Any]], baseline: str = "readability") -> str:
+    """One column per extractor; with ``baseline`` among them, each other column's ratio to it."""
     names = list(summaries)
-    header = f"{'':<18}" + "".join(f"{name:>14}" for name in names) + ("       ratio" if len(names) == 2 else "")
+    others = [name for name in names if name != baseline] if baseline in summaries else []
+    header = f"{'':<18}" + "".join(f"{name:>14}" for name in names) + "".join(
+        f"{name[:5] + '/' + baseline[:4]:>13}" for name in others)
     lines = [header]
     for label, key, fmt in ROWS:
-        values = [summaries[name][key] for name in names]
-        cells = "".join(f"{fmt.format(v) if v is not None else 'n/a':>14}" for v in values)
-        if len(values) == 2:
-            ratio = f"{values[0] / values[1]:.2f}x" if values[0] is not None and values[1] else "n/a"
-            cells += f"{ratio:>12}"
+        values = {name: summaries[name][key] for name in names}
+        cells = "".join(f"{fmt.format(v) if v is not None else 'n/a':>14}" for v in values.values())
+        for name in others:
+            mine, base = values[name], values[baseline]
+            cells += f"{f'{mine / base:.2f}x' if mine is not None and base else 'n/a':>13}"
         pages = summaries[names[0]].get(f"{key}_pages")
         lines.append(f"{label:<18}{cells}" + (f"   ({pages} pages)" if pages is not None else ""))
     return "\n".join(lines)
@@ -222,6 +246,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", type=Path, required=True, help="folder with expectations.json and pages/")
     parser.add_argument("--baseline", action="store_true", help="also score plain readability-lxml, for ratios")
+    parser.add_argument("--trafilatura", action="store_true", help="also score trafilatura, a third column")
     parser.add_argument("--json", type=Path, help="write every figure and per-page result here")
     parser.add_argument("--limit", type=int, help="only the first N pages (sorted by key)")
     args = parser.parse_args(argv)
@@ -231,6 +256,8 @@ def main(argv: list[str] | None = None) -> int:
     runs = [run("readq", readq_extractor(), pages)]
     if args.baseline:
         runs.append(run("readability", readability_extractor(), pages))
+    if args.trafilatura:
+        runs.append(run("trafilatura", trafilatura_extractor(), pages))
     summaries = {r.name: summarise(r, expectations) for r in runs}
 
     print(f"{len(pages)} pages from {args.corpus}\n")

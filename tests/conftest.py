@@ -26,16 +26,21 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def es_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    external = os.environ.get("READQ_ES_URL")
-    if external:
-        yield external
+def es_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NoidaElasticsearch | None]:
+    """The noida-db stand-in this session started, or None when READQ_ES_URL names a real cluster."""
+    if os.environ.get("READQ_ES_URL"):
+        yield None
         return
     server = NoidaElasticsearch(tmp_path_factory.mktemp("noida")).start()
     try:
-        yield server.url
+        yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def es_url(es_server: NoidaElasticsearch | None) -> str:
+    return es_server.url if es_server is not None else os.environ["READQ_ES_URL"]
 
 
 @pytest.fixture(scope="session")

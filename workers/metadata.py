@@ -7,31 +7,58 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from dateutil import parser as date_parser
+from dateutil.tz import gettz
 from htmldate import find_date
 from lxml.html import HtmlElement
 
 #: Between a headline and the site's name: hyphen, bar, dashes, colon, dots, guillemets, slash, "::".
 TITLE_SEPARATOR_RE = re.compile(r"\s+[-|\u2013\u2014:\u00b7\u2022\u00bb\u203a/]\s+|\s*::\s*|\s*\|\s*")
+#: class or id of the heading (or its parent) that names the site, not the page: the logo line.
+SITE_HEADING_RE = re.compile(r"site-?(?:title|name|logo|branding)|\blogo|brand|blog-?(?:title|name)|masthead",
+                             re.IGNORECASE)
 WORD_RE = re.compile(r"\w+")
 #: An <h1> is the title when this share of its words is in a declared title.
 TITLE_MIN_OVERLAP = 0.6
+#: A declared title that ends a heading is the headline after a kicker when it has this many words.
+MIN_KICKED_WORDS = 3
 AUTHOR_XPATH = ("//*[@itemprop='author']//*[@itemprop='name'] | //*[@rel='author'] | //*[@itemprop='author'] | "
                 "//*[contains(@class, 'author') or contains(@class, 'byline')][not(*[not(self::a or self::span or "
-                "self::strong or self::b)])]")
+                "self::strong or self::b or self::i or self::em or self::img or self::svg)])]")
+#: What precedes a name in a byline: "Posted by", "Veröffentlicht von", "Auteur :", "About" (the author box).
 BYLINE_PREFIX_RE = re.compile(
-    r"^(?:(?:eingestellt|geschrieben|verfasst|written|posted)\s+)?(?:by|von|por|par|de|door|av|od|di|autor(?:in)?|"
-    r"author)\b:?\s*", re.IGNORECASE)
-#: Not a person's name: digits, a domain, a company form.
-NOT_A_NAME_RE = re.compile(r"\d|\w\.\w{2,}\b|\b(?:GmbH|AG|Inc|Ltd|LLC|e\.V)\b")
+    r"^[\s~\-\u2013\u2014|•·]*(?:(?:eingestellt|geschrieben|verfasst|written|posted|published|publié|publiziert|"
+    r"veröffentlicht|erstellt|created|post author|blog ?beitrag|beitrag|artikel|article|alles|recipe)\s+)?"
+    r"(?:by|von|vom|por|par|de|door|av|od|di|autor(?:in)?|author|auteur|über|about)\b\s*:?\s*", re.IGNORECASE)
+#: A label glued to the name by the page's layout: "AuthorAndreas Kalt".
+GLUED_LABEL_RE = re.compile(r"^(?:(?:Veröffentlicht|Geschrieben|Verfasst|Posted|Written) )?"
+                            r"(?:Autor(?:in)?|Author|Auteur|[Vv]on|[Bb]y)(?=[A-ZÀ-Þ])")
+#: A credit after the name: ", dpa", ", CNN" (one word after the last comma).
+CREDIT_SUFFIX_RE = re.compile(r",\s*\S+$|\s+[-\u2013|]+$")
+#: Not a person's name: a date or number, a domain, a company form, a label ("Posted on", "Peter says:").
+NOT_A_NAME_RE = re.compile(
+    r"(?:^|\s)[\d./:-]*\d[\d./:-]*(?:\s|$)|\w\.\w{2,}\b|\b(?:GmbH|AG|Inc|Ltd|LLC|e\.V)\b|:$|"
+    r"\b(?:sagt|says|schreibt|wrote|antwortete|replied)\b|^(?:posted|published|veröffentlicht|publiziert|erstellt|"
+    r"geschrieben)(?:\s+(?:on|am|in))?$|\b(?:enter your name|your name|ihr name)\b", re.IGNORECASE)
 AUTHOR_MAX_CHARS = 60
+MAX_CREDIT_CHARS = 4
 AUTHOR_MAX_WORDS = 6
-NOT_AUTHORS = frozenset({"admin", "administrator", "unknown", "anonymous", "anónimo", "anonyme", "redaktion", "editor",
-                         "staff", "follow", "alle beiträge"})
+NOT_AUTHORS = frozenset({"admin", "administrator", "unknown", "anonymous", "anónimo", "anonyme", "editor",
+                         "staff", "follow", "alle beiträge", "publisher", "auteurs", "authors", "autoren"})
+#: Where the names are those of commenters, not of the author.
+COMMENTS_RE = re.compile(r"comment|respond|repl(?:y|ies)|discussion|disqus", re.IGNORECASE)
+WRITTEN_BY_RE = re.compile(r"written by|geschrieben von|verfasst von|autor|author|auteur|escrito por", re.IGNORECASE)
+#: Languages spoken (almost) only in one time zone, and that zone: where a page's UTC time-stamps are read.
+LANGUAGE_ZONES = {lang: "Europe/Berlin" for lang in ("de", "pl", "cs", "sk", "hu", "it", "nl", "da", "sv", "no",
+                                                      "nb", "sl", "hr", "sr")} | {
+    "fi": "Europe/Helsinki", "el": "Europe/Athens", "ro": "Europe/Bucharest", "bg": "Europe/Sofia",
+    "ja": "Asia/Tokyo", "ko": "Asia/Seoul", "zh": "Asia/Shanghai", "uk": "Europe/Kyiv"}
+MAX_TIME_ELEMENTS = 20
+URL_DATE_RE = re.compile(r"/((?:19|20)\d\d)[/_-](\d{1,2})[/_-](\d{1,2})(?:/|$|[_-]\D)")
 ARTICLE_TYPES = frozenset(
     {"article", "newsarticle", "blogposting", "reportagenewsarticle", "analysisnewsarticle", "opinionnewsarticle",
      "scholarlyarticle", "techarticle", "liveblogposting", "webpage"}
@@ -54,20 +81,21 @@ def read_metadata(tree: HtmlElement, base_url: str) -> PageMetadata:
     meta = _meta_tags(tree)
     article = _json_ld_article(tree)
     site_name = _first(meta.get("og:site_name"), _ld_publisher(article), meta.get("application-name"))
-    declared = _first(*(_iso_date(v) for v in (
-            _ld_text(article, "datePublished"), meta.get("article:published_time"), meta.get("og:published_time"),
-            meta.get("date"), meta.get("pubdate"), meta.get("publishdate"), meta.get("dc.date"),
-            meta.get("dc.date.issued"), meta.get("dcterms.date"),
-            _attr_of(tree, "//*[@itemprop='datePublished']/@content | //*[@itemprop='datePublished']/@datetime"),
-            _attr_of(tree, "//time[@datetime][1]/@datetime"),
-        )))
+    lang = _language_tag(_first(tree.get("lang"), tree.get("xml:lang"), meta.get("content-language"),
+                                meta.get("og:locale")))
+    declared = [parsed for parsed in (_parse_date(value, lang) for value in (
+        _ld_text(article, "datePublished"), meta.get("article:published_time"), meta.get("og:published_time"),
+        meta.get("date"), meta.get("pubdate"), meta.get("publishdate"), meta.get("dc.date"),
+        meta.get("dc.date.issued"), meta.get("dcterms.date"),
+        _attr_of(tree, "//*[@itemprop='datePublished']/@content | //*[@itemprop='datePublished']/@datetime"),
+        _attr_of(tree, "//time[@datetime][1]/@datetime"),
+    )) if parsed is not None]
     return PageMetadata(
         title=_title(tree, [_ld_text(article, "headline"), meta.get("og:title"), meta.get("twitter:title"),
-                            _text_of(tree, "//title")]),
+                            _text_of(tree, "//title")], base_url, site_name),
         author=_author(tree, article, meta, site_name),
-        published=_published(tree, base_url, declared),
-        lang=_language_tag(_first(tree.get("lang"), tree.get("xml:lang"), meta.get("content-language"),
-                                  meta.get("og:locale"))),
+        published=_published(tree, base_url, declared, _page_zone(tree, declared, lang)),
+        lang=lang,
         site_name=site_name,
         description=_first(meta.get("description"), meta.get("og:description"), meta.get("twitter:description"),
                            _ld_text(article, "description")),
@@ -76,22 +104,71 @@ def read_metadata(tree: HtmlElement, base_url: str) -> PageMetadata:
     )
 
 
-def _title(tree: HtmlElement, declared: list[str | None]) -> str | None:
-    """The visible headline (an ``<h1>``) that the declared titles name, else the longest part of the first
-    declared title once the site's name is split off (``Headline | Site``)."""
+def _title(tree: HtmlElement, declared: list[str | None], base_url: str, site_name: str | None) -> str | None:
+    """The visible headline (an ``<h1>``, else an ``<h2>``) that the declared titles name, else the longest part of
+    the first declared title once the site's name is split off (``Headline | Site``). A heading that names the
+    site (its logo line: a link to a home page, a ``site-title`` class) is never the headline, and a kicker
+    before the headline in the same heading (``<h1><span>Kicker</span> Headline</h1>``) is not part of it."""
     titles = [title for title in declared if title]
-    headings = [text for text in (_clean(h1.text_content()) for h1 in tree.iter("h1")) if text]
-    variants = {variant.lower() for title in titles for variant in (title, *_title_parts(title))}
-    for heading in headings:
-        if heading.lower() in variants:
-            return heading
-    if headings and titles:
-        best = max(headings, key=lambda heading: _word_overlap(heading, titles))
+    h1s, site_headings = _headings(tree, "h1", base_url)
+    sites = {name.lower() for name in (site_name, *site_headings) if name}
+    variants = {variant.lower() for title in titles for variant in (title, *_title_parts(title))} - sites
+    whole = {title.lower() for title in titles} - sites
+    for heading in h1s:
+        named = _named_headline(heading, variants, whole)
+        if named:
+            return named
+    texts = [text for text in (_clean(heading.text_content()) for heading in h1s) if text]
+    if texts and titles:
+        best = max(texts, key=lambda text: _word_overlap(text, titles))
         if _word_overlap(best, titles) >= TITLE_MIN_OVERLAP:
             return best
+    h2s, _ = _headings(tree, "h2", base_url)
+    for heading in h2s:
+        named = _named_headline(heading, variants, whole)
+        if named:
+            return named
     if titles:
-        return max(_title_parts(titles[0]) or [titles[0]], key=len)
-    return headings[0] if headings else None
+        parts = [part for part in _title_parts(titles[0]) if part.lower() not in sites]
+        return max(parts or [titles[0]], key=len)
+    return texts[0] if texts else None
+
+
+def _named_headline(heading: HtmlElement, variants: set[str], titles: set[str]) -> str | None:
+    """The heading's text, or the part of it after a kicker, when a declared title (or a part of one) names it."""
+    text = _clean(heading.text_content()) or ""
+    if text.lower() in variants:
+        return text
+    for piece in (*heading.iter(), *(node for node in heading.xpath(".//text()"))):
+        piece_text = _clean(piece if isinstance(piece, str) else piece.text_content())
+        if piece_text and piece_text.lower() in variants:
+            return piece_text
+    for title in sorted(titles, key=len, reverse=True):
+        if len(title.split()) >= MIN_KICKED_WORDS and text.lower().endswith(title):
+            return text[len(text) - len(title):]
+    return None
+
+
+def _headings(tree: HtmlElement, tag: str, base_url: str) -> tuple[list[HtmlElement], list[str]]:
+    """The page's ``tag`` headings that may be the headline, and the texts of those that name the site."""
+    headlines: list[HtmlElement] = []
+    site: list[str] = []
+    for heading in tree.iter(tag):
+        text = _clean(heading.text_content())
+        if not text:
+            continue
+        parent = heading.getparent()
+        marked = [heading, *heading.iterdescendants()] + ([parent] if parent is not None else [])
+        features = " ".join(f"{e.get('class', '')} {e.get('id', '')}" for e in marked if isinstance(e.tag, str))
+        links = [a.get("href", "") for a in heading.iter("a")]
+        if parent is not None and parent.tag == "a":
+            links.append(parent.get("href", ""))
+        if SITE_HEADING_RE.search(features) or any(urlsplit(urljoin(base_url, link.strip())).path in ("", "/")
+                                                   for link in links):
+            site.append(text)
+        else:
+            headlines.append(heading)
+    return headlines, site
 
 
 def _title_parts(title: str) -> list[str]:
@@ -106,10 +183,12 @@ def _word_overlap(text: str, others: list[str]) -> float:
 
 
 def _author(tree: HtmlElement, article: dict[str, Any], meta: dict[str, str], site_name: str | None) -> str | None:
-    """The first plausible person's name: declared, then the page's byline."""
+    """The first plausible person's name: declared, then the page's byline (not a commenter's)."""
+    written_by = meta.get("twitter:data1") if WRITTEN_BY_RE.search(meta.get("twitter:label1", "")) else None
     candidates = [_ld_author(article), meta.get("author"), meta.get("article:author"), meta.get("dc.creator"),
-                  meta.get("parsely-author"), meta.get("sailthru.author")]
-    candidates += [_clean(element.text_content()) for element in tree.xpath(AUTHOR_XPATH)]
+                  meta.get("parsely-author"), meta.get("sailthru.author"), written_by]
+    candidates += [_clean(element.text_content()) for element in tree.xpath(AUTHOR_XPATH)
+                   if not _in_comments(element)]
     for candidate in candidates:
         name = _author_name(candidate, site_name)
         if name:
@@ -117,10 +196,18 @@ def _author(tree: HtmlElement, article: dict[str, Any], meta: dict[str, str], si
     return None
 
 
+def _in_comments(element: HtmlElement) -> bool:
+    return any(COMMENTS_RE.search(f"{e.get('class', '')} {e.get('id', '')}") for e in element.iterancestors())
+
+
 def _author_name(value: str | None, site_name: str | None) -> str | None:
     if not value:
         return None
-    name = BYLINE_PREFIX_RE.sub("", value).strip(" ,;|")
+    name = BYLINE_PREFIX_RE.sub("", GLUED_LABEL_RE.sub("", value)).strip(" ,;|")
+    credit = name.rsplit(",", 1)[-1].strip() if "," in name else ""
+    if credit and " " not in credit and (len(credit) <= MAX_CREDIT_CHARS or credit.isupper()):  # "Ann Lee, dpa"
+        name = CREDIT_SUFFIX_RE.sub("", name).strip(" ,;|")
+    name = CREDIT_SUFFIX_RE.sub("", name) if name.endswith(("-", "|", "\u2013")) else name
     if (not any(c.isalpha() for c in name) or NOT_A_NAME_RE.search(name) or len(name) > AUTHOR_MAX_CHARS
             or len(name.split()) > AUTHOR_MAX_WORDS or "://" in name or "@" in name or name.lower() in NOT_AUTHORS
             or (site_name and name.lower() == site_name.lower())):
@@ -128,15 +215,50 @@ def _author_name(value: str | None, site_name: str | None) -> str | None:
     return name
 
 
-def _published(tree: HtmlElement, base_url: str, declared: str | None) -> str | None:
-    """htmldate's date of first publication; the declared date-time when it falls on that day."""
+def _published(tree: HtmlElement, base_url: str, declared: list[datetime], zone: tzinfo | None) -> str | None:
+    """htmldate's day of first publication, with the time of the declared date-time that falls on that day, read
+    in the page's own time zone (a publisher's ``23:00Z`` is the next morning for its readers)."""
     try:
         found = find_date(tree, url=base_url, original_date=True, extensive_search=False)
+        if not found:  # a date in the page's text; not a bare month or year (copyright lines, archives)
+            found = find_date(tree, url=base_url, original_date=True, extensive_search=True)
+            found = found if found and not found.endswith("-01") else None
     except (ValueError, TypeError):
         found = None
     if not found:
         return None
-    return declared if declared and declared.startswith(found) else str(found)
+    for moment in declared:
+        local = moment.astimezone(zone) if zone is not None and moment.tzinfo is not None else moment
+        if found in (moment.date().isoformat(), local.date().isoformat()):
+            return local.isoformat()
+    if found == _url_date(base_url):  # a slug dated the day before or after: the declared local time is exact
+        day = date.fromisoformat(found)
+        for moment in declared:
+            if moment.utcoffset() and abs(moment.date() - day) == timedelta(days=1):
+                return moment.isoformat()
+    return str(found)
+
+
+def _url_date(url: str) -> str | None:
+    match = URL_DATE_RE.search(url)
+    if not match:
+        return None
+    try:
+        return date(int(match[1]), int(match[2]), int(match[3])).isoformat()
+    except ValueError:
+        return None
+
+
+def _page_zone(tree: HtmlElement, declared: list[datetime], lang: str | None) -> tzinfo | None:
+    """The zone the page's readers live in: the first non-UTC offset any of its date-times carries, else the one
+    zone of a language spoken in one time zone only, else unknown."""
+    stamps = [*declared, *(parsed for parsed in (_parse_date(str(value), lang) for value in
+                                                 tree.xpath("//time/@datetime")[:MAX_TIME_ELEMENTS]) if parsed)]
+    for moment in stamps:
+        offset = moment.utcoffset()
+        if offset:
+            return moment.tzinfo
+    return gettz(LANGUAGE_ZONES[lang]) if lang in LANGUAGE_ZONES else None
 
 
 def _meta_tags(tree: HtmlElement) -> dict[str, str]:
@@ -150,16 +272,31 @@ def _meta_tags(tree: HtmlElement) -> dict[str, str]:
 
 
 def _json_ld_article(tree: HtmlElement) -> dict[str, Any]:
-    """The first JSON-LD object that describes an article (or, failing that, a web page)."""
+    """The first JSON-LD object that describes an article (or, failing that, a web page), its author and
+    publisher resolved when they are references (``{"@id": ...}``) to other objects of the page's graph."""
     found: list[dict[str, Any]] = []
+    by_id: dict[str, dict[str, Any]] = {}
     for script in tree.xpath("//script[@type='application/ld+json']"):
         try:
-            data = json.loads(script.text or "")
+            data = json.loads(script.text or "", strict=False)
         except ValueError:
             continue
-        found.extend(obj for obj in _ld_objects(data) if _ld_types(obj) & ARTICLE_TYPES)
+        for obj in _ld_objects(data):
+            if isinstance(obj.get("@id"), str) and len(obj) > 1:
+                by_id.setdefault(obj["@id"], obj)
+            if _ld_types(obj) & ARTICLE_TYPES:
+                found.append(obj)
     found.sort(key=lambda obj: "webpage" in _ld_types(obj))
-    return found[0] if found else {}
+    if not found:
+        return {}
+    article = dict(found[0])
+    for key in ("author", "publisher"):
+        value = article.get(key)
+        refs = value if isinstance(value, list) else [value]
+        resolved = [by_id.get(ref["@id"], ref) if isinstance(ref, dict) and isinstance(ref.get("@id"), str)
+                    and "name" not in ref else ref for ref in refs]
+        article[key] = resolved if isinstance(value, list) else resolved[0]
+    return article
 
 
 def _ld_objects(data: Any) -> Iterator[dict[str, Any]]:
@@ -210,22 +347,23 @@ def _attr_of(tree: HtmlElement, xpath: str) -> str | None:
     return _clean(str(found[0])) if found else None
 
 
-def _iso_date(value: str | None) -> str | None:
-    """ISO 8601 form of a declared date; a date without a zone is taken as UTC."""
+def _parse_date(value: str | None, lang: str | None) -> datetime | None:
+    """A declared date-time; day first (``01-11-2023`` is the 1st of November) unless it is written the US way
+    (``11/01/2023`` on an English page). Without a zone it stays naive (its zone is unknown)."""
     if not value:
         return None
+    parsed: datetime
     try:
         parsed = date_parser.isoparse(value)
     except ValueError:
         try:
-            parsed = date_parser.parse(value, fuzzy=False)
+            parsed = date_parser.parse(value, fuzzy=False, dayfirst=not ("/" in value and lang == "en"))
         except (ValueError, OverflowError):
             return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    if not datetime(1990, 1, 1, tzinfo=UTC) <= parsed <= datetime(2100, 1, 1, tzinfo=UTC):
+    floor, ceiling = datetime(1990, 1, 1), datetime(2100, 1, 1)
+    if not floor <= parsed.replace(tzinfo=None) <= ceiling:
         return None
-    return str(parsed.isoformat())
+    return parsed
 
 
 def _language_tag(value: str | None) -> str | None:

@@ -121,6 +121,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     route_private = route_gen
 
+    def route_balloon(self, _: str, query: dict[str, str]) -> None:
+        """Megabytes of tiny elements: cheap to send, expensive to parse and score."""
+        html = "".join(f"<div><p>word{i} is here</p></div>" for i in range(int(query.get("divs", "100000"))))
+        self.send_body(200, f"<html><body>{html}</body></html>".encode())
+
     def route_gzip(self, name: str, query: dict[str, str]) -> None:
         self.send_body(200, gzip.compress((PAGES / name).read_bytes()), headers={"Content-Encoding": "gzip"})
 

@@ -12,9 +12,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+import redis
 from elasticsearch import Elasticsearch
 
 from config.settings import Settings
+from workers.launcher import worker_command, worker_env
 
 
 def free_port() -> int:
@@ -40,9 +42,9 @@ def wait_for(check: Any, what: str, timeout: float = 60.0, interval: float = 0.2
 class NoidaElasticsearch:
     """``noida-db start --only elasticsearch`` in the foreground, owned by the test session."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, port: int | None = None) -> None:
         self.data_dir = data_dir
-        self.port = free_port()
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -85,6 +87,67 @@ def settings_env(settings: Settings) -> dict[str, str]:
             value = value.get_secret_value()
         env[f"READQ_{name.upper()}"] = str(value).lower() if isinstance(value, bool) else str(value)
     return env
+
+
+class RedisServer:
+    """A redis-server of the test's own (append-only persistence, optional password), to restart at will."""
+
+    def __init__(self, data_dir: Path, password: str | None = None) -> None:
+        self.data_dir = data_dir
+        self.port = free_port()
+        self.password = password
+        auth = f":{password}@" if password else ""
+        self.url = f"redis://{auth}127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> RedisServer:
+        command = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.data_dir),
+                   "--appendonly", "yes", "--appendfsync", "always", "--save", "", "--maxmemory-policy", "noeviction"]
+        if self.password:
+            command += ["--requirepass", self.password]
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, start_new_session=True)
+        wait_for(lambda: redis.Redis.from_url(self.url).ping(), f"redis-server on {self.port}", 20)
+        return self
+
+    def stop(self) -> None:
+        """SIGTERM: Redis writes its append-only file and exits, as in a restart."""
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=30)
+
+
+class StageWorker:
+    """One stage's Celery worker, started exactly as `readq worker` starts it, in a process group of its own
+    so that a test can kill the whole group (the worker and its pool children) with SIGKILL."""
+
+    def __init__(self, settings: Settings, stage: str, log_path: Path) -> None:
+        self.settings = settings
+        self.stage = stage
+        self.log_path = log_path
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> StageWorker:
+        env = worker_env(self.stage, self.settings, {**os.environ, **settings_env(self.settings)})
+        self.log = self.log_path.open("ab")
+        self.process = subprocess.Popen(worker_command(self.stage, self.settings), env=env, stdout=self.log,
+                                        stderr=subprocess.STDOUT, start_new_session=True)
+        return self
+
+    def kill(self) -> None:
+        """kill -9 of the worker's whole process group: no warm shutdown, nothing acknowledged."""
+        assert self.process is not None
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        self.log.close()
 
 
 class WorkerProcess:
