@@ -9,6 +9,7 @@ from enum import StrEnum
 
 from celery import Celery
 
+from config.broker import use_for_redis_urls
 from config.settings import Settings, get_settings
 
 
@@ -56,6 +57,7 @@ def celery_config(settings: Settings) -> dict[str, object]:
 
 
 def create_app(settings: Settings | None = None) -> Celery:
+    use_for_redis_urls()
     celery_app = Celery("readq", include=["tasks.fetch", "tasks.extract", "tasks.index"])
     celery_app.conf.update(celery_config(settings or get_settings()))
     return celery_app

@@ -38,7 +38,7 @@ class Settings(BaseSettings):
     max_retries: int = 3
     index_max_retries: int = 30  # an Elasticsearch outage is retried longer: up to ~30 min at 60 s backoff
     max_redeliveries: int = 2  # a task whose worker died more often than this fails as "worker_lost"
-    extract_memory_limit_mb: int = 1024  # address space data limit per extract child (RLIMIT_DATA); 0: none
+    extract_memory_limit_mb: int = 1024  # resident size at which an extract child is killed; 0: no limit
     retry_backoff_max: int = 600  # s
     extract_time_limit: float = 60.0  # s, hard limit per page; the soft limit is 5 s earlier
     page_ttl: int = 86400  # s a fetched body waits in Redis for the extract stage

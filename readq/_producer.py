@@ -1,8 +1,16 @@
-"""The producer: validate and normalise URLs, record them as queued, publish fetch tasks in pipelines."""
+"""The producer: validate and normalise URLs, record them as queued, publish fetch tasks in bulk.
+
+Fetch tasks are written straight to the fetch queue's Redis list, one ``LPUSH`` per chunk, as the smallest message
+Celery's worker accepts (protocol 2: the task name and id in the headers, ``[args, kwargs, embed]`` as the body):
+about 250 bytes instead of the 1,100 that ``send_task`` writes (argsrepr, origin, reply_to, base64 body...), and
+no per-message trip through kombu. No ``task-sent`` event is sent for them; the batch's own counters say what
+was queued.
+"""
 
 from __future__ import annotations
 
 import itertools
+import json
 import logging
 import uuid
 from collections import Counter
@@ -12,15 +20,20 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from typing import Any
 
+import redis
 from celery import Celery
 
 from workers.errors import ReadqError, RefusedURL
 from workers.seen import SeenSet
 from workers.states import StateRecorder
-from workers.urls import normalize_url, url_id
+from workers.urls import normalize_url, url_id, without_credentials
 
 logger = logging.getLogger(__name__)
 REFUSALS_KEPT = 1000  # examples kept in a receipt; the counts by reason cover every refusal
+FETCH_TASK = "readq.fetch"
+_ENVELOPE = ('{"body":%s,"content-encoding":"utf-8","content-type":"application/json",'
+             f'"headers":{{"task":"{FETCH_TASK}","id":"%s"}},'
+             '"properties":{"delivery_tag":"%s","delivery_info":{"exchange":"","routing_key":"%s"}}}')
 
 
 @dataclass(frozen=True)
@@ -78,20 +91,18 @@ def enqueue(
     already waiting in the same batch.
     """
     receipt = BatchReceipt(batch=batch or new_batch_id())
+    queue = FetchQueue.of(celery, seen.client)  # the broker and the seen-set are the same Redis (READQ_REDIS_URL)
     status_writes: list[Future[None]] = []
-    with celery.producer_or_acquire() as producer:
-        for candidates in _chunks(_valid_urls(urls, receipt), chunk_size):
-            claimed = seen.claim_many([url_id(u) for u in candidates], force=force)
-            chunk = [u for u, ok in zip(candidates, claimed, strict=True) if ok]
-            receipt.already_seen += len(candidates) - len(chunk)
-            # Recorded as queued before publishing, so that no worker's later state can be overwritten.
-            fresh, status_written = recorder.record_queued(chunk, receipt.batch)
-            status_writes.append(status_written)
-            with producer.batch(max_size=chunk_size):
-                for url in fresh:
-                    celery.send_task("readq.fetch", args=(url, receipt.batch), producer=producer)
-            receipt.accepted += len(fresh)
-            receipt.already_queued += len(chunk) - len(fresh)
+    for candidates in _chunks(_valid_urls(urls, receipt), chunk_size):
+        claimed = seen.claim_many([url_id(u) for u in candidates], force=force)
+        chunk = [u for u, ok in zip(candidates, claimed, strict=True) if ok]
+        receipt.already_seen += len(candidates) - len(chunk)
+        # Recorded as queued before publishing, so that no worker's later state can be overwritten.
+        fresh, status_written = recorder.record_queued(chunk, receipt.batch)
+        status_writes.append(status_written)
+        queue.push(fresh, receipt.batch)
+        receipt.accepted += len(fresh)
+        receipt.already_queued += len(chunk) - len(fresh)
     recorder.status_writer.flush()
     try:
         for status_written in status_writes:
@@ -101,6 +112,32 @@ def enqueue(
     return receipt
 
 
+@dataclass(frozen=True)
+class FetchQueue:
+    """The fetch queue's Redis list, where kombu's Redis transport looks for its messages."""
+
+    client: redis.Redis
+    key: str  # global key prefix + queue name
+    routing_key: str
+
+    @classmethod
+    def of(cls, celery: Celery, client: redis.Redis) -> FetchQueue:
+        queue = str(celery.amqp.router.route({}, FETCH_TASK)["queue"].name)
+        prefix = str((celery.conf.broker_transport_options or {}).get("global_keyprefix", ""))
+        return cls(client=client, key=f"{prefix}{queue}", routing_key=queue)
+
+    def push(self, urls: list[str], batch: str) -> None:
+        """One LPUSH: the worker pops from the other end, so the URLs are fetched in the order given."""
+        if urls:
+            self.client.lpush(self.key, *(self.message(url, batch) for url in urls))
+
+    def message(self, url: str, batch: str) -> str:
+        """A kombu envelope around a Celery protocol-2 message for ``readq.fetch(url, batch)``."""
+        task_id = str(uuid.uuid4())
+        # The delivery tag only has to be unique among unacknowledged messages; the task id is.
+        return _ENVELOPE % (json.dumps(json.dumps([[url, batch], {}, {}])), task_id, task_id, self.routing_key)
+
+
 def _valid_urls(urls: Iterable[str], receipt: BatchReceipt) -> Iterator[str]:
     for raw in urls:
         if not raw.strip():
@@ -108,7 +145,7 @@ def _valid_urls(urls: Iterable[str], receipt: BatchReceipt) -> Iterator[str]:
         try:
             yield normalize_url(raw)
         except RefusedURL as exc:
-            receipt.refuse(Refusal(url=raw.strip()[:2000], reason=exc.reason, message=str(exc)))
+            receipt.refuse(Refusal(url=without_credentials(raw.strip()[:2000]), reason=exc.reason, message=str(exc)))
 
 
 def _chunks(items: Iterable[str], size: int) -> Iterator[list[str]]:

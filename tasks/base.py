@@ -14,8 +14,8 @@ from celery import Task
 from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 
 from config.settings import get_settings
-from tasks.runtime import get_runtime
-from workers.errors import RETRYABLE_ERRORS, SKIP_ERRORS, ReadqError
+from tasks.runtime import get_runtime, memory_kill_key
+from workers.errors import RETRYABLE_ERRORS, SKIP_ERRORS, MemoryLimitExceeded, ReadqError
 from workers.progress import State
 
 _settings = get_settings()
@@ -37,18 +37,20 @@ class ReadqTask(Task):  # type: ignore[misc]
 
     def __call__(self, url: str, batch: str, *args: Any, **kwargs: Any) -> Any:
         if self._redelivered_too_often():
-            get_runtime().recorder.record(
-                url, batch, State.FAILED, stage=self.stage, reason="worker_lost", attempts=self.request.retries + 1,
-                error=f"the worker process died {_settings.max_redeliveries + 1} times while handling this URL "
-                      "(killed by the memory limit, the time limit or a crash)",
-            )
-            return {"state": State.FAILED.value, "reason": "worker_lost"}
+            reason, error = self._why_workers_died()
+            get_runtime().recorder.record(url, batch, State.FAILED, stage=self.stage, reason=reason, error=error,
+                                          attempts=self.request.retries + 1)
+            return {"state": State.FAILED.value, "reason": reason}
         try:
             return self.run(url, batch, *args, **kwargs)
         except SKIP_ERRORS as exc:
             get_runtime().recorder.record(url, batch, State.SKIPPED, stage=self.stage, reason=exc.reason,
                                           error=str(exc))
             return {"state": State.SKIPPED.value, "reason": exc.reason}
+        except MemoryError:
+            # Celery re-raises a task's MemoryError in the worker's main process, which stops the whole worker;
+            # as a ReadqError it fails this URL alone (the page's objects are already freed by now).
+            raise MemoryLimitExceeded("the worker process ran out of memory handling this page") from None
 
     def _redelivered_too_often(self) -> bool:
         """True when Redis gave this attempt back more than READQ_MAX_REDELIVERIES times (its worker died each
@@ -61,6 +63,14 @@ class ReadqTask(Task):  # type: ignore[misc]
             pipe.expire(key, REDELIVERY_MEMORY_SECONDS)
             redeliveries = int(pipe.execute()[0])
         return redeliveries > _settings.max_redeliveries
+
+    def _why_workers_died(self) -> tuple[str, str]:
+        deaths = _settings.max_redeliveries + 1
+        if get_runtime().redis.exists(memory_kill_key(self.request.id)):
+            return "memory_limit", (f"the worker process passed READQ_EXTRACT_MEMORY_LIMIT_MB "
+                                    f"({_settings.extract_memory_limit_mb} MB) handling this page and was killed")
+        return "worker_lost", (f"the worker process died {deaths} times while handling this URL "
+                               "(killed by the time limit, the system or a crash)")
 
     def retry(self, *args: Any, exc: BaseException | None = None, countdown: float | None = None,
               **kwargs: Any) -> Any:
@@ -85,6 +95,4 @@ def failure_reason(exc: BaseException) -> str:
         return exc.reason
     if isinstance(exc, SoftTimeLimitExceeded | TimeLimitExceeded):
         return "time_limit"
-    if isinstance(exc, MemoryError):
-        return "memory_limit"
     return "internal_error"

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import os
-import resource
 import sys
 import threading
 import time
@@ -18,6 +17,8 @@ from typing import Any
 from celery.signals import (
     after_setup_logger,
     after_setup_task_logger,
+    task_postrun,
+    task_prerun,
     worker_init,
     worker_process_init,
     worker_process_shutdown,
@@ -32,12 +33,16 @@ from config.celery import Queue
 from config.settings import get_settings
 from workers import metrics
 from workers.elastic import install_templates
+from workers.memory import MemoryWatchdog
 from workers.runtime import Runtime
 
 logger = logging.getLogger(__name__)
 QUEUE_SAMPLE_SECONDS = 5.0
 
+MEMORY_KILL_MEMORY_SECONDS = 86400
+
 _runtime: tuple[int, Runtime] | None = None
+_running_task: str | None = None  # in a prefork child, which runs one task at a time
 
 
 def get_runtime() -> Runtime:
@@ -96,15 +101,38 @@ def _log_format(logger: logging.Logger, **_: Any) -> None:
             handler.setFormatter(JsonFormatter("%(asctime)s %(levelname)s %(name)s %(processName)s %(message)s"))
 
 
+def memory_kill_key(task_id: str) -> str:
+    """Where a child killed by its memory limit leaves the id of the task it was running."""
+    return f"{get_settings().redis_prefix}memory-kill:{task_id}"
+
+
+@task_prerun.connect
+def _task_started(task_id: str | None = None, **_: object) -> None:
+    global _running_task
+    _running_task = task_id
+
+
+@task_postrun.connect
+def _task_ended(**_: object) -> None:
+    global _running_task
+    _running_task = None
+
+
 @worker_process_init.connect
 def _limit_child_memory(**_: object) -> None:
-    """A prefork child (the extract stage) gets a data-size limit, so that a page that makes extraction balloon
-    fails alone (MemoryError, or the child dies and the URL ends "worker_lost") instead of taking the machine."""
+    """A prefork child (the extract stage) is killed when it passes its memory limit, so that a page that makes
+    extraction balloon fails alone (``memory_limit``, after its redeliveries) instead of taking the machine."""
     limit_mb = get_settings().extract_memory_limit_mb
     if limit_mb:
-        hard = resource.getrlimit(resource.RLIMIT_DATA)[1]
-        limit = limit_mb * 1024 * 1024 if hard == resource.RLIM_INFINITY else min(limit_mb * 1024 * 1024, hard)
-        resource.setrlimit(resource.RLIMIT_DATA, (limit, hard))
+        MemoryWatchdog(limit_mb * 1024 * 1024, on_exceeded=_note_memory_kill).start()
+
+
+def _note_memory_kill(resident: int) -> None:
+    task_id = _running_task
+    logger.error("pool child %d killed: %d MB resident, above READQ_EXTRACT_MEMORY_LIMIT_MB (task %s)",
+                 os.getpid(), resident // 2**20, task_id)
+    if task_id:
+        get_runtime().redis.set(memory_kill_key(task_id), resident, ex=MEMORY_KILL_MEMORY_SECONDS)
 
 
 @worker_process_shutdown.connect

@@ -15,6 +15,13 @@ MAX_CONTROL_SHARE = 0.05  # more control bytes than this at the start: binary se
 
 def decode_html(body: bytes, content_type: str | None) -> str:
     _check_not_binary(body)
+    if not body.isascii():
+        try:
+            # Bytes that are valid UTF-8 and not ASCII are UTF-8 whatever a header or <meta> claims: legacy
+            # 8-bit text almost never forms valid multi-byte sequences, while mislabelled UTF-8 pages are common.
+            return body.decode("utf-8").removeprefix("\ufeff")
+        except UnicodeDecodeError:
+            pass
     _encoding, text = html_to_unicode(content_type or None, body, auto_detect_fun=_detect_encoding)
     return text
 

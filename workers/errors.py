@@ -157,6 +157,12 @@ class DuplicateContent(ExtractError):
         self.original = original
 
 
+class MemoryLimitExceeded(ExtractError):
+    """Raised when a worker process runs out of memory handling a page."""
+
+    reason = "memory_limit"
+
+
 class NoReadableContent(ExtractError):
     """Raised by the extract stage for a page with no article text worth indexing."""
 

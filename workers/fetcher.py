@@ -209,7 +209,9 @@ class Fetcher:
         chunks: list[bytes] = []
         size = 0
         with map_requests_exceptions(url):
-            for chunk in response.raw.stream(CHUNK_BYTES, decode_content=True):
+            # read1: what has arrived, at most CHUNK_BYTES, so that a server that sends a byte at a time (never
+            # idle long enough for the read timeout) still meets the deadline; stream() would wait for a full chunk.
+            while chunk := response.raw.read1(CHUNK_BYTES, decode_content=True):
                 size += len(chunk)
                 if size > self.max_body_bytes:
                     raise BodyTooLarge(f"{url} sent more than {self.max_body_bytes} bytes (decompressed)")

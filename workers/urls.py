@@ -16,6 +16,11 @@ MAX_URL_CHARS = 8192  # what common servers accept in a request line; beyond it 
 TRACKING_PARAMS = frozenset({"fbclid", "gclid", "dclid", "msclkid", "yclid", "mc_cid", "mc_eid", "_ga"})
 TRACKING_PREFIXES = ("utm_",)
 _CONTROL_OR_SPACE = re.compile(r"[\x00-\x20\x7f]")
+_CREDENTIALS = re.compile(r"^(\s*[a-zA-Z][\w+.-]*:)?//[^/?#@]*@")
+# A URL made only of characters that canonicalisation leaves as they are (no percent-encoding, no '+', no
+# non-ASCII, no user info, no dot segments...): its canonical form is built with string operations.
+_PLAIN = re.compile(r"(?i)(https?)://([a-z0-9-]{1,63}(?:\.[a-z0-9-]{1,63})*)(?::([1-9][0-9]{0,4}))?"
+                    r"(/[a-z0-9._~/-]*)?(?:\?([a-z0-9._~=&-]*))?(?:#[^\x00-\x20\x7f]*)?")
 
 
 def normalize_url(raw: str) -> str:
@@ -29,6 +34,13 @@ def normalize_url(raw: str) -> str:
         raise RefusedURL(raw, "empty", "empty URL")
     if len(url) > MAX_URL_CHARS:
         raise RefusedURL(raw, "too_long", f"URL is {len(url)} characters, more than {MAX_URL_CHARS}")
+    plain = _PLAIN.fullmatch(url)
+    canonical = _canonical_plain(plain) if plain is not None else None
+    return canonical if canonical is not None else _normalize_general(raw, url)
+
+
+def _normalize_general(raw: str, url: str) -> str:
+    """Any URL: check it part by part and canonicalise it with w3lib."""
     if _CONTROL_OR_SPACE.search(url):
         raise RefusedURL(raw, "invalid_characters", "URL contains whitespace or control characters")
     try:
@@ -49,6 +61,32 @@ def normalize_url(raw: str) -> str:
     except (ValueError, UnicodeError) as exc:
         raise RefusedURL(raw, "invalid_host", f"host cannot be encoded: {exc}") from exc
     return _strip_default_port_and_tracking(canonical, scheme, port)
+
+
+def _canonical_plain(match: re.Match[str]) -> str | None:
+    """What the general path makes of a plain URL, about 5x faster; None where it might differ."""
+    scheme, host, port, path, query = match.groups()
+    scheme, host = scheme.lower(), host.lower()
+    if len(host) > 253 or "xn--" in host or any(label[0] == "-" or label[-1] == "-" for label in host.split(".")):
+        return None  # IDNA rules apply: leave them to the general path
+    if path and "/." in path:
+        return None  # dot segments
+    if port is not None:
+        if int(port) > 65535:
+            return None
+        if DEFAULT_PORTS[scheme] != int(port):
+            host = f"{host}:{port}"
+    pairs: list[tuple[str, str]] = []
+    for part in (query or "").split("&"):
+        if not part:
+            continue
+        name, _, value = part.partition("=")
+        if not name or "=" in value:
+            return None
+        if not is_tracking_param(name):
+            pairs.append((name, value))
+    pairs.sort()  # as canonicalize_url sorts them: by name, then value
+    return f"{scheme}://{host}{path or '/'}" + (f"?{'&'.join(f'{n}={v}' for n, v in pairs)}" if pairs else "")
 
 
 def _strip_default_port_and_tracking(url: str, scheme: str, port: int | None) -> str:
@@ -77,3 +115,8 @@ def url_id(normalized_url: str) -> str:
 
 def domain_of(url: str) -> str:
     return (urlsplit(url).hostname or "").lower()
+
+
+def without_credentials(raw: str) -> str:
+    """``raw`` with any ``user:password@`` replaced by ``***@``: fit to show or log."""
+    return _CREDENTIALS.sub(r"\1//***@", raw, count=1)

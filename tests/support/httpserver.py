@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 import random
 import sys
 import threading
 import time
+import zlib
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -20,6 +22,18 @@ VOCABULARY = (
     "hospital", "orchestra", "festival", "election", "garden", "workers", "forest", "coast", "island",
     "mountain", "engineers", "students", "history", "science",
 )
+
+
+@functools.cache
+def _zero_deflate_blocks() -> tuple[bytes, bytes]:
+    """A gzip header with the first MiB of zeros, and the bytes that each further MiB of zeros compresses to
+    (identical after a full flush), so that a bomb of any size streams without compressing it all."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, 31)
+    zeros = bytes(1024 * 1024)
+    head = compressor.compress(zeros) + compressor.flush(zlib.Z_FULL_FLUSH)
+    block = compressor.compress(zeros) + compressor.flush(zlib.Z_FULL_FLUSH)
+    assert block == compressor.compress(zeros) + compressor.flush(zlib.Z_FULL_FLUSH)
+    return head, block
 
 
 class LocalSite(ThreadingHTTPServer):
@@ -200,6 +214,60 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(10 * 1024**3))
         self.end_headers()
         self.wfile.write(b"<html>" + b"a" * 1024)
+
+    def route_endless(self, _: str, query: dict[str, str]) -> None:
+        """A chunked body that never ends."""
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        chunk = b"<p>" + b"more " * 2000 + b"</p>"
+        while True:
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+
+    def route_gzip_bomb(self, _: str, query: dict[str, str]) -> None:
+        """10 MB of gzip that expands to 10 GB of zeros, sent without Content-Length."""
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Encoding", "gzip")
+        self.end_headers()
+        self.close_connection = True
+        head, block = _zero_deflate_blocks()
+        self.wfile.write(head)
+        for _ in range(10 * 1024):  # one block = 1 MiB of zeros
+            self.wfile.write(block)
+
+    def route_drip(self, name: str, query: dict[str, str]) -> None:
+        """Slowloris: a page sent one byte per ``every`` seconds (default 1), each byte well within a read timeout."""
+        body = (PAGES / "news-de.html").read_bytes()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        for byte in body:
+            self.wfile.write(bytes([byte]))
+            self.wfile.flush()
+            time.sleep(float(query.get("every", "1")))
+
+    def route_charset(self, name: str, query: dict[str, str]) -> None:
+        """A fixture served with whatever charset the query claims (``bogus-8``, or a lie such as ``utf-16``)."""
+        self.send_body(200, (PAGES / name).read_bytes(), f"text/html; charset={query['claim']}")
+
+    def route_nesting(self, _: str, query: dict[str, str]) -> None:
+        """An article followed by 5 MB of ``<div>`` nesting."""
+        depth = int(query.get("depth", "1000000"))  # 5 MB of tags
+        article = (PAGES / "blog-en.html").read_bytes()
+        self.send_body(200, article.replace(b"</body>", b"<div>" * depth + b"</body>"))
+
+    def route_empty(self, _: str, query: dict[str, str]) -> None:
+        self.send_body(200, b"")
+
+    def route_typed(self, kind: str, query: dict[str, str]) -> None:
+        """Non-HTML content with its true type: ``/typed/pdf``, ``/typed/png``."""
+        bodies = {"pdf": (b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n", "application/pdf"),
+                  "png": (b"\x89PNG\r\n\x1a\n" + bytes(64), "image/png")}
+        body, content_type = bodies[kind]
+        self.send_body(200, body, content_type)
 
     def route_flaky(self, name: str, query: dict[str, str]) -> None:
         """Fails with 503 the first ``fail`` times a given path is hit, then serves the fixture."""

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 import hashlib
+import random
 
 import pytest
 
 from workers.errors import RefusedURL
-from workers.urls import domain_of, normalize_url, url_id
+from workers.urls import _normalize_general, domain_of, normalize_url, url_id, without_credentials
 
 
 @pytest.mark.parametrize(("raw", "expected"), [
@@ -49,3 +50,43 @@ def test_url_id_is_sha256_of_the_normalised_url() -> None:
 
 def test_domain_of() -> None:
     assert domain_of("https://News.Example.com:8080/x") == "news.example.com"
+
+
+def _random_plain_url(rng: random.Random) -> str:
+    """URLs of the characters the fast path takes, with the cases it must leave to the general one."""
+    def word(alphabet: str = "aBz09-._~") -> str:
+        return "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 6)))
+    scheme = rng.choice(["http", "https", "HTTP", "Https"])
+    labels = ["News", "example", "com", "127", "0", "a-b", "a" * 63]
+    unusual = ["xn--mnchen-3ya", "-a", "b-", "a" * 64]
+    host = ".".join(rng.choice(unusual if rng.random() < 0.05 else labels) for _ in range(rng.randint(1, 4)))
+    port = rng.choice(["", ":80", ":443", ":8080", ":1", ":65535", ":65536", ":99999"])
+    path = rng.choice(["", "/"]) + "/".join(word() for _ in range(rng.randint(0, 4)))
+    params = [rng.choice(["", "a", "A", "a-b", "a.b", "b", "utm_source", "UTM_Medium", "fbclid", "_ga", word()])
+              + rng.choice(["", "=", "=1", "=x=y", "=" + word()]) for _ in range(rng.randint(0, 5))]
+    query = rng.choice(["", "?" + "&".join(params)])
+    fragment = rng.choice(["", "#", "#top", "#a/b?c"])
+    return f"{scheme}://{host}{port}{path}{query}{fragment}"
+
+
+def test_plain_urls_normalise_as_the_general_path_does() -> None:
+    rng = random.Random(7)
+    for _ in range(20_000):
+        url = _random_plain_url(rng)
+        try:
+            expected = _normalize_general(url, url)
+        except RefusedURL as exc:
+            with pytest.raises(RefusedURL) as refused:
+                normalize_url(url)
+            assert refused.value.reason == exc.reason, url
+        else:
+            assert normalize_url(url) == expected, url
+
+
+@pytest.mark.parametrize(("raw", "shown"), [
+    ("http://user:secret@example.com/a", "http://***@example.com/a"),
+    ("https://token@example.com/?next=//x@y", "https://***@example.com/?next=//x@y"),
+    ("http://example.com/a@b", "http://example.com/a@b"),
+])
+def test_credentials_never_shown(raw: str, shown: str) -> None:
+    assert without_credentials(raw) == shown

@@ -1,0 +1,78 @@
+"""Hostile input: pages built to hurt a crawler, and URLs no crawler should take. Each ends with a specific
+reason, the workers alive, and the rest of the batch indexed."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from readq import Client
+from tests.support.httpserver import LocalSite
+from tests.support.waiting import wait_finished, wait_status_records
+
+#: path on the test site -> (final state, reason) expected in its status record.
+HOSTILE_PAGES = {
+    "/endless": ("skipped", "too_large"),
+    "/huge": ("skipped", "too_large"),  # declares 10 GB
+    "/gzip-bomb": ("skipped", "too_large"),  # 10 MB of gzip expanding to 10 GB
+    "/drip?every=1": ("failed", "timeout"),  # slowloris: a byte a second never trips the read timeout
+    "/loop/0": ("failed", "too_many_redirects"),
+    "/chain/0": ("failed", "too_many_redirects"),  # 30 hops and more
+    "/binary": ("skipped", "content_type"),  # binary served as text/html
+    "/empty": ("skipped", "no_readable_content"),
+    "/pages/login-wall.html": ("skipped", "no_readable_content"),
+    "/typed/pdf": ("skipped", "content_type"),
+    "/typed/png": ("skipped", "content_type"),
+    "/json": ("skipped", "content_type"),
+}
+#: pages that are fine once read right: indexed with their text intact.
+SURVIVING_PAGES = {
+    "/charset/news-de.html?claim=bogus-8": "beschließt",  # an encoding that does not exist
+    "/charset/news-de.html?claim=iso-8859-7": "beschließt",  # a charset that lies (the bytes are UTF-8)
+    "/nesting": "starter goes quiet",  # the article, then 5 MB of <div> nesting
+}
+
+
+def test_hostile_pages_fail_or_skip_alone_with_specific_reasons(workers: Client, site: LocalSite) -> None:
+    batch = f"hostile-{uuid.uuid4().hex[:8]}"
+    tag = f"b={batch}"
+    hostile = {site.url(f"{path}{'&' if '?' in path else '?'}{tag}"): expected for path, expected in
+               HOSTILE_PAGES.items()}
+    surviving = {site.url(f"{path}{'&' if '?' in path else '?'}{tag}"): word for path, word in
+                 SURVIVING_PAGES.items()}
+    good = [site.url(f"/gen/{batch}-{i}") for i in range(5)]
+
+    receipt = workers.enqueue([*hostile, *surviving, *good], batch)
+    assert receipt.accepted == len(hostile) + len(surviving) + len(good)
+    progress = wait_finished(workers, batch, timeout=180)
+
+    records = wait_status_records(workers, list(hostile))
+    assert {url: (r["state"], r["reason"]) for url, r in records.items()} == hostile
+    assert all(records[url]["error"] for url in hostile)
+    for url, word in surviving.items():
+        document = workers.get(url)
+        assert document is not None, workers.url_status(url)
+        assert word in document["text"] and "Ã" not in document["text"]
+    assert all(workers.get(url) is not None for url in good)
+    assert progress.indexed == len(surviving) + len(good)
+    assert len(workers.workers(timeout=5)) >= 3  # every stage's worker still answers
+
+
+@pytest.mark.parametrize(("url", "reason"), [
+    ("http://example.com/" + "a" * 10_000, "too_long"),
+    ("http://example.com/a\x07b", "invalid_characters"),
+    ("http://example.com/\r\nX-Injected: 1", "invalid_characters"),
+    ("http://user:secret@example.com/", "credentials"),
+    ("file:///etc/passwd", "scheme"),
+    ("ftp://example.com/file", "scheme"),
+    ("javascript:alert(1)", "scheme"),
+    ("http://", "no_host"),
+    ("http://exa mple.com/", "invalid_characters"),
+])
+def test_hostile_urls_are_refused_with_their_reason(client: Client, site: LocalSite, url: str, reason: str) -> None:
+    batch = f"refuse-{uuid.uuid4().hex[:8]}"
+    receipt = client.enqueue([url, site.url(f"/gen/{batch}")], batch)
+    assert (receipt.accepted, dict(receipt.refused_by_reason)) == (1, {reason: 1})
+    assert "secret" not in str(receipt.to_dict())
+
