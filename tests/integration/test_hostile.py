@@ -3,12 +3,21 @@ reason, the workers alive, and the rest of the batch indexed."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import uuid
+from pathlib import Path
+from typing import Any
 
 import pytest
 
+from config.settings import Settings
 from readq import Client
+from tests.integration.test_cli import READQ
 from tests.support.httpserver import LocalSite
+from tests.support.services import drop_indices, settings_env
 from tests.support.waiting import wait_finished, wait_status_records
 
 #: path on the test site -> (final state, reason) expected in its status record.
@@ -76,3 +85,61 @@ def test_hostile_urls_are_refused_with_their_reason(client: Client, site: LocalS
     assert (receipt.accepted, dict(receipt.refused_by_reason)) == (1, {reason: 1})
     assert "secret" not in str(receipt.to_dict())
 
+
+
+def _url_file(path: Path, lines: int, distinct: int) -> Path:
+    """Blank lines, garbage, refused schemes and valid URLs, each valid one repeated many times."""
+    with path.open("w") as out:
+        for i in range(lines):
+            kind = i % 10
+            if kind == 0:
+                out.write("\n")
+            elif kind == 1:
+                out.write(f"garbage line {i} \x00 <not a url>\n")
+            elif kind == 2:
+                out.write(f"ftp://host{i % 50}.example/file/{i}\n")
+            else:
+                page = i % distinct
+                out.write(f"  http://HOST{page % 50}.example:80/page/{page}?utm_source=x#top  \n")
+    return path
+
+
+def _enqueue_file(settings: Settings, path: Path) -> tuple[dict[str, Any], int]:
+    """``readq enqueue --file`` in a process of its own: its JSON receipt and its peak resident size (KiB)."""
+    measure = ("import resource, subprocess, sys; done = subprocess.run(sys.argv[1:], capture_output=True, "
+               "text=True); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); print(done.stdout)")
+    env = {**os.environ, **settings_env(settings)}
+    done = subprocess.run([sys.executable, "-c", measure, READQ, "enqueue", "--file", str(path), "--json"],
+                          env=env, capture_output=True, text=True, timeout=600, check=True)
+    peak_kib, receipt = done.stdout.split("\n", 1)
+    return json.loads(receipt), int(peak_kib)
+
+
+def test_a_million_line_file_is_queued_in_bounded_memory(settings: Settings, tmp_path: Path) -> None:
+    """A file of a million lines costs the producer no more memory than one of a hundred thousand."""
+    own = settings.model_copy(update={"index_prefix": f"{settings.index_prefix}-file{uuid.uuid4().hex[:6]}"})
+    with Client(own) as client:
+        client.install_templates()
+        try:
+            small, small_peak = _enqueue_file(own, _url_file(tmp_path / "small.txt", 100_000, 4_999))
+            large, large_peak = _enqueue_file(own, _url_file(tmp_path / "large.txt", 1_000_000, 4_999))
+        finally:
+            drop_indices(client)
+            client.runtime.redis.delete(*client.runtime.redis.scan_iter(match=f"{own.index_prefix}:*") or ["-"])
+
+    assert (small["accepted"], small["refused"]) == (4_999, 20_000)
+    assert large["refused_by_reason"] == {"invalid_characters": 100_000, "scheme": 100_000}
+    assert large["accepted"] == 0  # the same 4,999 URLs: already seen in the first run
+    assert large_peak < small_peak * 1.25, (small_peak, large_peak)
+
+
+def test_a_pickled_task_is_refused_unread(workers: Client, site: LocalSite) -> None:
+    """Workers accept JSON only: a pickle message (which could run code as it is read) is dropped unread."""
+    batch = f"pickle-{uuid.uuid4().hex[:8]}"
+    pickled = f"/gen/{batch}-pickled"
+    workers.celery.send_task("readq.fetch", args=[site.url(pickled), batch], serializer="pickle")
+    after = [site.url(f"/gen/{batch}-{i}") for i in range(3)]
+    workers.enqueue(after, batch)  # queued behind it, on the same queue
+
+    assert wait_finished(workers, batch).indexed == len(after)
+    assert site.hits[pickled] == 0

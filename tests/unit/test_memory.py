@@ -2,7 +2,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-
 PROGRAM = """
 import sys, time
 from pathlib import Path
