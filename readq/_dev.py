@@ -21,7 +21,7 @@ from elasticsearch import ApiError, TransportError
 from config.settings import Settings
 from readq._client import Client
 from workers.errors import ServiceUnavailable
-from workers.launcher import STAGES, Supervisor, flower_command, worker_command, worker_env
+from workers.launcher import STAGES, Supervisor, flower_command, flower_env, worker_command, worker_env
 
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 START_TIMEOUT = 60.0  # s for a started service to answer
@@ -39,7 +39,7 @@ def run_dev(settings: Settings, *, state_dir: Path, say: Callable[[str], None]) 
         for stage in STAGES:
             supervisor.start(f"{stage} worker", worker_command(stage, settings),
                              env=worker_env(stage, settings, os.environ))
-        supervisor.start("flower", flower_command(settings))
+        supervisor.start("flower", flower_command(settings), env=flower_env(settings, os.environ))
         say(f"workers started for {', '.join(STAGES)}; Flower at http://127.0.0.1:{settings.flower_port}")
         say("queue with `readq enqueue URL --wait`, search with `readq search WORDS`; Ctrl-C stops everything")
         return supervisor.run()

@@ -99,6 +99,8 @@ def _log_format(logger: logging.Logger, **_: Any) -> None:
         stream = getattr(handler, "stream", sys.stderr)
         if wanted == "json" or (wanted == "auto" and not stream.isatty()):
             handler.setFormatter(JsonFormatter("%(asctime)s %(levelname)s %(name)s %(processName)s %(message)s"))
+    # One line per Elasticsearch request would drown the outcome lines; bulk sizes and latency are metrics.
+    logging.getLogger("elastic_transport").setLevel(logging.WARNING)
 
 
 def memory_kill_key(task_id: str) -> str:

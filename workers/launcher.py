@@ -65,11 +65,17 @@ def worker_env(stage: str, settings: Settings, base: Mapping[str, str]) -> dict[
 
 
 def flower_command(settings: Settings, *, address: str = "127.0.0.1") -> list[str]:
-    command = [sys.executable, "-m", "celery", "-A", "config.celery", "flower",
-               f"--port={settings.flower_port}", f"--address={address}"]
+    return [sys.executable, "-m", "celery", "-A", "config.celery", "flower",
+            f"--port={settings.flower_port}", f"--address={address}"]
+
+
+def flower_env(settings: Settings, base: Mapping[str, str]) -> dict[str, str]:
+    """Flower's environment: its basic-auth credentials go there (Flower reads ``FLOWER_*`` options), never on
+    a command line that ``ps`` shows."""
+    env = dict(base)
     if settings.flower_basic_auth is not None:
-        command.append(f"--basic-auth={settings.flower_basic_auth.get_secret_value()}")
-    return command
+        env["FLOWER_BASIC_AUTH"] = settings.flower_basic_auth.get_secret_value()
+    return env
 
 
 @dataclass

@@ -44,8 +44,11 @@ def test_workers_wait_for_setup_and_run_one_stage_each(compose: dict[str, Any]) 
 
 
 def test_flower_is_persistent_and_behind_basic_auth(compose: dict[str, Any]) -> None:
-    entrypoint = " ".join(compose["services"]["flower"]["entrypoint"])
-    assert "--persistent=True" in entrypoint and "--basic-auth=${FLOWER_BASIC_AUTH" in entrypoint
+    flower = compose["services"]["flower"]
+    entrypoint = " ".join(flower["entrypoint"])
+    assert "--persistent=True" in entrypoint and "basic-auth" not in entrypoint  # never on a command line
+    assert flower["environment"]["FLOWER_BASIC_AUTH"].startswith("${FLOWER_BASIC_AUTH:?")
+    assert flower["environment"]["READQ_REDIS_URL"]  # the shared settings are kept beside it
 
 
 def test_no_secret_is_written_in_the_file(compose: dict[str, Any]) -> None:

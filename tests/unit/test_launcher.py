@@ -4,7 +4,7 @@ import pytest
 from pydantic import SecretStr
 
 from config.settings import Settings
-from workers.launcher import flower_command, worker_command
+from workers.launcher import flower_command, flower_env, worker_command
 
 
 def test_each_stage_runs_in_the_pool_that_suits_it() -> None:
@@ -23,7 +23,8 @@ def test_unknown_stage_is_refused() -> None:
         worker_command("crawl", Settings())
 
 
-def test_flower_gets_basic_auth_only_when_configured() -> None:
-    assert not any("basic-auth" in part for part in flower_command(Settings()))
-    secured = flower_command(Settings(flower_basic_auth=SecretStr("ops:s3cret")))
-    assert "--basic-auth=ops:s3cret" in secured
+def test_flower_gets_basic_auth_only_when_configured_and_never_on_its_command_line() -> None:
+    assert "FLOWER_BASIC_AUTH" not in flower_env(Settings(), {})
+    secured = Settings(flower_basic_auth=SecretStr("ops:s3cret"))
+    assert flower_env(secured, {"PATH": "/bin"}) == {"PATH": "/bin", "FLOWER_BASIC_AUTH": "ops:s3cret"}
+    assert not any("s3cret" in part for part in flower_command(secured))
