@@ -110,11 +110,19 @@ def test_private_addresses_are_blocked_before_connecting(site: LocalSite) -> Non
     assert sum(site.hits.values()) == hits
 
 
-def test_every_redirect_hop_is_checked(site: LocalSite, monkeypatch: pytest.MonkeyPatch) -> None:
-    """127.0.0.1 stands in for a public address here; the redirect's target 127.0.0.2 stays private."""
-    real_check = netguard.is_public_address
+@pytest.mark.parametrize(("target", "blocked"), [
+    ("http://127.0.0.2:{port}/pages/news-de.html", "127.0.0.2"),
+    ("http://169.254.169.254/latest/meta-data/", "169.254.169.254"),
+    ("http://news.example.test:{port}/pages/news-de.html", "127.0.0.3"),  # a public-looking name, resolving inside
+])
+def test_every_redirect_hop_is_checked(site: LocalSite, monkeypatch: pytest.MonkeyPatch, target: str,
+                                       blocked: str) -> None:
+    """127.0.0.1 stands in for a public address here; each redirect target stays private."""
+    real_check, real_resolve = netguard.is_public_address, netguard.socket.getaddrinfo
     monkeypatch.setattr(netguard, "is_public_address", lambda a: a == "127.0.0.1" or real_check(a))
-    target = f"http://127.0.0.2:{site.server_address[1]}{PAGE}"
-    with pytest.raises(BlockedAddress, match=r"127\.0\.0\.2"):
-        make_fetcher(allow_private_networks=False).fetch(site.url(f"/redirect?to={target}"))
+    monkeypatch.setattr(netguard.socket, "getaddrinfo", lambda host, port, *args, **kwargs: real_resolve(
+        "127.0.0.3" if host == "news.example.test" else host, port, *args, **kwargs))
+    location = target.format(port=site.server_address[1])
+    with pytest.raises(BlockedAddress, match=blocked.replace(".", r"\.")):
+        make_fetcher(allow_private_networks=False).fetch(site.url(f"/redirect?to={location}"))
     assert make_fetcher(allow_private_networks=False).fetch(site.url(PAGE)).status == 200
