@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import re
+from copy import deepcopy
 
-import html_text
 import lxml.html
 from lxml.html import HtmlElement
 from readability import Document
 from readability.readability import Unparseable
 
 from workers.errors import NoReadableContent
+from workers.text import layout_text
 
 UTF8_PARSER = lxml.html.HTMLParser(encoding="utf-8")
 PROSE_MIN_WORDS = 6
@@ -41,7 +42,13 @@ def article_text(tree: HtmlElement, url: str, *, min_chars: int, description: st
         summary = Document(tree, url=url).summary(html_partial=True)  # readability works on a copy
     except Unparseable as exc:
         raise NoReadableContent(f"readability could not parse the page: {exc}") from exc
-    text = _pruned_text(_body_of(summary))
+    picked = _body_of(summary)
+    text = _pruned_text(picked)
+    around = _around(tree, picked)
+    if around is not None:
+        wider = _pruned_text(around)
+        if len(wider) <= MAX_AROUND_GROWTH * len(text):
+            text = wider
     container = find_container(tree, min_chars)
     if container is not None:
         text = _second_opinion(text, _pruned_text(container))
@@ -76,7 +83,7 @@ def _body_of(summary: str) -> HtmlElement:
 
 def _pruned_text(article: HtmlElement) -> str:
     prune(article)
-    return str(html_text.extract_text(article, guess_layout=True)).strip()
+    return layout_text(article)
 
 
 def _second_opinion(by_readability: str, by_container: str) -> str:
@@ -124,12 +131,23 @@ def prune(article: HtmlElement) -> None:
         if element is article or element.getparent() is None:
             continue
         text = " ".join(element.text_content().split())
-        linked = sum(len(" ".join(a.text_content().split())) for a in element.iter("a"))
-        if not text or linked / len(text) >= MAX_LINK_DENSITY:
+        if not text or (not _in_sentence(element) and _link_density(element, text) >= MAX_LINK_DENSITY):
             _drop_with_heading(element)
     for heading in reversed(list(article.iter("h1", "h2", "h3", "h4", "h5", "h6"))):
         if heading.getparent() is not None and not _has_text_after(heading, article):
             heading.drop_tree()
+
+
+def _link_density(element: HtmlElement, text: str) -> float:
+    return sum(len(" ".join(a.text_content().split())) for a in element.iter("a")) / len(text)
+
+
+def _in_sentence(element: HtmlElement) -> bool:
+    """Whether words run on both sides of ``element``: a linked term inside a paragraph, not a block of links."""
+    parent = element.getparent()
+    previous = element.getprevious()
+    before = previous.tail if previous is not None else parent.text if parent is not None else None
+    return bool((before or "").strip() and (element.tail or "").strip())
 
 
 def _drop_with_heading(element: HtmlElement) -> None:
@@ -177,3 +195,20 @@ def find_lead(tree: HtmlElement, description: str | None) -> str | None:
         if probe in text and (best is None or len(text) < len(best)):
             best = text
     return best if best is not None and len(best) <= 3 * len(description) else None
+
+
+#: Readability's paragraphs, read back in the page with what lies between them, replace its pick while at most
+#: this many times longer (lists, tables and headings readability dropped, not a whole page).
+MAX_AROUND_GROWTH = 1.2
+
+
+def _around(tree: HtmlElement, picked: HtmlElement) -> HtmlElement | None:
+    """The innermost element of ``tree`` that holds all of readability's paragraphs, as a copy; None if none."""
+    texts = {" ".join(p.text_content().split()) for p in picked.iter("p")}
+    matched = [p for p in tree.iter("p")
+               if len(p.text_content()) >= SENTENCE_MIN_CHARS and " ".join(p.text_content().split()) in texts]
+    if not matched:
+        return None
+    shared = set.intersection(*(set(m.iterancestors()) for m in matched))
+    node = next((a for a in matched[0].iterancestors() if a in shared), None)
+    return deepcopy(node) if node is not None and node.tag not in ("body", "html") else None

@@ -42,9 +42,14 @@ class Extractor:
     def extract(self, html: str, url: str) -> Extraction:
         tree = parse_html(html)
         metadata = read_metadata(tree, url)
-        clean_tree(tree)
+        clean_tree(tree, metadata.title)
         text = article_text(tree, url, min_chars=self.min_text_chars, description=metadata.description)
         prose = prose_chars(text)
+        if prose < self.min_text_chars:  # an article in an <aside>, or under a "sidebar" class: again, lightly cleaned
+            tree = parse_html(html)
+            clean_tree(tree, metadata.title, furniture=False)
+            text = article_text(tree, url, min_chars=self.min_text_chars, description=metadata.description)
+            prose = prose_chars(text)
         if prose < self.min_text_chars:
             raise NoReadableContent(
                 f"only {prose} characters of prose (at least {self.min_text_chars} needed)"

@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
+from itertools import chain
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -44,6 +45,19 @@ NOT_A_NAME_RE = re.compile(
     r"(?:^|\s)[\d./:-]*\d[\d./:-]*(?:\s|$)|\w\.\w{2,}\b|\b(?:GmbH|AG|Inc|Ltd|LLC|e\.V)\b|:$|"
     r"\b(?:sagt|says|schreibt|wrote|antwortete|replied)\b|^(?:posted|published|veröffentlicht|publiziert|erstellt|"
     r"geschrieben)(?:\s+(?:on|am|in))?$|\b(?:enter your name|your name|ihr name)\b", re.IGNORECASE)
+#: A short line that is a byline: "Posted by Ann Lee | 3 May", "Von Ann Lee, dpa", "par Ann Lee, 21 juin 2018".
+BYLINE_LINE_RE = re.compile(
+    r"^(?:(?:posted|written|published|geschrieben|verfasst|veröffentlicht|erstellt|publié|écrit|escrito)\s+)?"
+    r"(?:by|von|par|por|door|av|od|di)\s*:?\s+(?P<name>\S.*)$", re.IGNORECASE)
+#: Where a byline's name ends: a separator, a date or time, "on 3 May", "am 3. Mai".
+NAME_END_RE = re.compile(r"\s*[|\u00b7\u2022\u2014\u2013@]|\s+-\s|,?\s+(?:on|am|le|el|il|at|um|in)\s|,?\s+\d")
+#: A name in a byline is capitalised words, joined by these particles ("von X bis Y" is no byline).
+NAME_PARTICLES = frozenset({"de", "da", "di", "del", "della", "du", "des", "la", "le", "van", "von", "der", "den", "zu",
+                            "y", "e", "et", "and", "und", "i", "og", "en"})
+#: Bylines are short lines: elements with longer text are prose that happens to start with "by".
+BYLINE_MAX_CHARS = 80
+BYLINE_XPATH = ("//*[self::p or self::div or self::span or self::address or self::small or self::em or self::li or "
+                f"self::byline][string-length(normalize-space(.)) <= {BYLINE_MAX_CHARS}]")
 AUTHOR_MAX_CHARS = 60
 MAX_CREDIT_CHARS = 4
 AUTHOR_MAX_WORDS = 6
@@ -114,6 +128,11 @@ def _title(tree: HtmlElement, declared: list[str | None], base_url: str, site_na
     sites = {name.lower() for name in (site_name, *site_headings) if name}
     variants = {variant.lower() for title in titles for variant in (title, *_title_parts(title))} - sites
     whole = {title.lower() for title in titles} - sites
+    h2s, _ = _headings(tree, "h2", base_url)
+    for heading in (*h1s, *h2s):  # a heading that is a whole declared title, before one that is a part of one
+        text = _clean(heading.text_content()) or ""
+        if text.lower() in whole:
+            return text
     for heading in h1s:
         named = _named_headline(heading, variants, whole)
         if named:
@@ -123,11 +142,12 @@ def _title(tree: HtmlElement, declared: list[str | None], base_url: str, site_na
         best = max(texts, key=lambda text: _word_overlap(text, titles))
         if _word_overlap(best, titles) >= TITLE_MIN_OVERLAP:
             return best
-    h2s, _ = _headings(tree, "h2", base_url)
     for heading in h2s:
         named = _named_headline(heading, variants, whole)
         if named:
             return named
+    if len(texts) == 1:  # the page's one headline, which its declared titles do not name
+        return texts[0]
     if titles:
         parts = [part for part in _title_parts(titles[0]) if part.lower() not in sites]
         return max(parts or [titles[0]], key=len)
@@ -189,11 +209,21 @@ def _author(tree: HtmlElement, article: dict[str, Any], meta: dict[str, str], si
                   meta.get("parsely-author"), meta.get("sailthru.author"), written_by]
     candidates += [_clean(element.text_content()) for element in tree.xpath(AUTHOR_XPATH)
                    if not _in_comments(element)]
-    for candidate in candidates:
+    for candidate in chain(candidates, _byline_names(tree)):  # the page's bylines only when nothing is declared
         name = _author_name(candidate, site_name)
         if name:
             return name
     return None
+
+
+def _byline_names(tree: HtmlElement) -> Iterator[str]:
+    """The names in the page's short "By ..." lines, outside comment threads, in page order."""
+    for element in tree.xpath(BYLINE_XPATH):
+        match = BYLINE_LINE_RE.match(" ".join(element.text_content().split()))
+        name = NAME_END_RE.split(match["name"], maxsplit=1)[0] if match else ""
+        words = name.replace(",", " ").split()
+        if words and all(word[0].isupper() or word in NAME_PARTICLES for word in words) and not _in_comments(element):
+            yield name
 
 
 def _in_comments(element: HtmlElement) -> bool:

@@ -1,0 +1,167 @@
+"""The extraction rules one by one, each on a small hand-written page."""
+
+from __future__ import annotations
+
+import lxml.html
+import pytest
+
+from workers.article import _around, prune
+from workers.cleaning import clean_tree
+from workers.extractor import Extractor
+from workers.metadata import read_metadata
+from workers.parsing import parse_html
+from workers.text import layout_text
+
+BASE_URL = "http://news.example.test/2024/05/ferry"
+STORY = (
+    "The harbour committee approved the new ferry timetable on Tuesday evening after a long debate about "
+    "the winter crossings. "
+)
+OTHER = "Passengers will find the printed timetables at every pier and in the harbour office from Monday on. "
+
+
+def _page(body: str, head: str = "<title>Ferry timetable</title>") -> str:
+    return f"<html><head>{head}</head><body>{body}</body></html>"
+
+
+def _text(html: str) -> str:
+    return " ".join(Extractor(min_text_chars=200).extract(html, BASE_URL).text.split())
+
+
+def _cleaned(body: str, title: str | None = None) -> str:
+    tree = parse_html(_page(body))
+    clean_tree(tree, title)
+    return " ".join(tree.text_content().split())
+
+
+# --- text layout ---------------------------------------------------------------------------------------------------
+
+def test_inline_markup_adds_no_space() -> None:
+    element = lxml.html.fragment_fromstring("<p>The <abbr title='Effizienzhaus'>EH</abbr>55 grant<b>s</b> end.</p>")
+    assert layout_text(element) == "The EH55 grants end."
+
+
+def test_blocks_get_lines_paragraphs_blank_lines_cells_spaces() -> None:
+    element = lxml.html.fragment_fromstring(
+        "<div><h2>Title</h2><p>First\n  paragraph</p><div>a line</div><div>next<br>after</div>"
+        "<ul><li>one</li><li>two</li></ul><table><tr><td>cell</td><td>two</td></tr><tr><td>row</td></tr></table>"
+        "<pre>x = 1\ny = 2</pre></div>")
+    assert layout_text(element) == ("Title\n\nFirst paragraph\n\na line\nnext\nafter\n\none\ntwo\n\n"
+                                    "cell two\nrow\n\nx = 1\ny = 2")
+
+
+# --- cleaning ------------------------------------------------------------------------------------------------------
+
+def test_unclosed_nav_that_swallows_the_page_is_kept() -> None:
+    text = _cleaned(f'<nav class="navbar"><a href="/">Home</a> <div><h1>Ferry</h1><p>{STORY * 4}</p></div>')
+    assert STORY.strip() in text
+
+
+def test_small_nav_is_still_dropped() -> None:
+    text = _cleaned(f'<nav><a href="/">Home</a> <a href="/news">News</a></nav><p>{STORY * 4}</p>')
+    assert "Home" not in text
+
+
+def test_layout_wrapper_named_sidebar_around_the_headline_is_kept() -> None:
+    body = (f'<div class="post-wrap has-sidebar-right"><h1>Ferry timetable approved</h1><p>{STORY}</p></div>'
+            f"<div>{OTHER * 6}</div>")
+    assert STORY.strip() in _cleaned(body, "Ferry timetable approved")
+    assert STORY.strip() not in _cleaned(body, None)
+
+
+def test_layout_wrapper_named_sidebar_around_one_article_is_kept() -> None:
+    body = f'<div class="wrap sidebar-right"><article><p>{STORY}</p></article></div><div>{OTHER * 6}</div>'
+    assert STORY.strip() in _cleaned(body)
+
+
+def test_teaser_list_of_small_articles_is_still_dropped() -> None:
+    teasers = "".join(f"<article><p>Teaser {i} about something else entirely.</p></article>" for i in range(4))
+    body = f'<div class="related">{teasers}</div><div>{STORY * 8}</div>'
+    assert "Teaser 1" not in _cleaned(body)
+
+
+@pytest.mark.parametrize("caption", ['<figcaption>Photo: Ann Lee</figcaption>',
+                                     '<div class="wp-caption-text">Photo: Ann Lee</div>'])
+def test_image_captions_are_dropped(caption: str) -> None:
+    text = _cleaned(f"<figure><img src='a.jpg'>{caption}</figure><p>{STORY * 4}</p>")
+    assert "Ann Lee" not in text and STORY.strip() in text
+
+
+def test_long_caption_class_is_kept() -> None:
+    text = _cleaned(f'<div class="item-caption"><p>{STORY * 4}</p></div><p>{OTHER}</p>')
+    assert STORY.strip() in text
+
+
+@pytest.mark.parametrize("word", ["widget widget_text", "outbrain", "most-popular", "rating", "author-bio",
+                                  "entry-meta", "post-footer", "product--buybox"])
+def test_more_furniture_words_are_dropped(word: str) -> None:
+    text = _cleaned(f'<div class="{word}">Trending now: something else</div><p>{STORY * 4}</p>')
+    assert "Trending" not in text
+
+
+def test_page_builder_widget_wrappers_are_kept() -> None:
+    text = _cleaned(f'<div class="elementor-widget-wrap"><p>{STORY}</p></div><div>{OTHER * 6}</div>')
+    assert STORY.strip() in text
+
+
+def test_article_in_an_aside_is_found_on_a_second_lighter_pass() -> None:
+    html = _page(f"<aside><h1>Ferry timetable</h1><p>{STORY * 3}</p></aside>")
+    assert STORY.strip() in _text(html)
+
+
+# --- pruning -------------------------------------------------------------------------------------------------------
+
+def test_linked_term_inside_a_sentence_is_kept() -> None:
+    article = lxml.html.fragment_fromstring(
+        '<div><p>The bank <span class="kw"><a href="/jpm">JPMorgan Chase</a></span> lent the money.</p>'
+        '<p><span><a href="/a">Teaser one</a></span></p></div>')
+    prune(article)
+    text = " ".join(article.text_content().split())
+    assert "JPMorgan Chase lent" in text and "Teaser one" not in text
+
+
+# --- metadata ------------------------------------------------------------------------------------------------------
+
+def _metadata_of(body: str, head: str = "") -> tuple[str | None, str | None]:
+    metadata = read_metadata(parse_html(_page(body, head)), BASE_URL)
+    return metadata.title, metadata.author
+
+
+@pytest.mark.parametrize(("byline", "author"), [
+    ("<p class='postdata'>Posted by Ann Lee | 21.10.2019</p>", "Ann Lee"),
+    ("<address>By <a href='/ann'>Ann Lee</a></address>", "Ann Lee"),
+    ("<div>par Didier Roy, 21 juin 2018</div>", "Didier Roy"),
+    ("<small>Verfasst von: Jan de la Cruz | 31. Dezember 2008</small>", "Jan de la Cruz"),
+    ("<p>Von Berlin bis Hamburg fährt die Fähre nicht.</p>", None),
+    ("<p>von der Datenerhebung bis zu den Ergebnissen</p>", None),
+    ("<p class='comment'><span>By</span> someone else entirely in a long line of prose that goes on and on</p>",
+     None),
+])
+def test_author_from_a_visible_byline(byline: str, author: str | None) -> None:
+    assert _metadata_of(f"<h1>Ferry</h1>{byline}<p>{STORY}</p>")[1] == author
+
+
+def test_declared_author_wins_over_byline() -> None:
+    head = '<meta name="author" content="Bo Berg">'
+    assert _metadata_of("<p>By Ann Lee</p>", head)[1] == "Bo Berg"
+
+
+def test_title_heading_that_is_a_whole_declared_title_wins_over_a_section_label() -> None:
+    head = '<title>News - Harbour</title><meta property="og:title" content="Ferry timetable approved">'
+    assert _metadata_of("<h1>News</h1><h1>Ferry timetable approved</h1>", head)[0] == "Ferry timetable approved"
+
+
+def test_title_is_the_one_headline_when_declared_titles_do_not_name_it() -> None:
+    assert _metadata_of("<h1>Time to say goodbye.</h1>", "<title>Home</title>")[0] == "Time to say goodbye."
+
+
+def test_what_readability_drops_between_its_paragraphs_is_read_back() -> None:
+    rows = "".join(f"<tr><td>{amount} g</td><td>ingredient {i}</td></tr>" for i, amount in enumerate((200, 150, 75)))
+    tree = parse_html(_page(f'<div class="recipe"><p>{STORY}</p><table>{rows}</table><p>{OTHER}</p></div>'
+                            '<div class="teasers"><p>Short teaser line that is not part of it.</p></div>'))
+    picked = lxml.html.fragment_fromstring(f"<div><p>{STORY}</p><p>{OTHER}</p></div>")  # readability's pick
+    around = _around(tree, picked)
+    assert around is not None
+    text = layout_text(around)
+    assert "150 g ingredient 1" in text and "teaser" not in text
+    assert tree.find(".//table") is not None  # a copy: the page itself is left as it was
