@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     index_concurrency: int = 64  # threads per index worker: index tasks that can share one _bulk
     max_retries: int = 3
     index_max_retries: int = 30  # an Elasticsearch outage is retried longer: up to ~30 min at 60 s backoff
+    sweep_interval: int = 60  # s between checks for URLs whose task message was lost (worker killed); 0: off
     max_redeliveries: int = 2  # a task whose worker died more often than this fails as "worker_lost"
     extract_memory_limit_mb: int = 1024  # resident size at which an extract child is killed; 0: no limit
     retry_backoff_max: int = 600  # s

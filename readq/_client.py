@@ -12,7 +12,7 @@ import redis
 from celery import Celery
 from elasticsearch import ApiError, NotFoundError, TransportError
 
-from config.celery import Queue, create_app
+from config.celery import create_app
 from config.settings import Settings, get_settings
 from readq import _producer
 from readq._producer import BatchReceipt
@@ -20,6 +20,7 @@ from workers.elastic import install_templates
 from workers.errors import ServiceUnavailable
 from workers.kibana import import_saved_objects
 from workers.progress import BatchProgress
+from workers.queues import queue_depths
 from workers.runtime import Runtime
 from workers.urls import normalize_url, url_id
 
@@ -106,13 +107,7 @@ class Client:
         return self.runtime.progress.progress(batch)
 
     def queue_depths(self) -> dict[str, int]:
-        prefix = self.settings.redis_prefix
-        with self.runtime.redis.pipeline(transaction=False) as pipe:
-            for queue in Queue:
-                pipe.llen(f"{prefix}{queue.value}")
-            pipe.hlen(f"{prefix}unacked")
-            *depths, in_flight = pipe.execute()
-        return {**{q.value: d for q, d in zip(Queue, depths, strict=True)}, "in_flight": in_flight}
+        return queue_depths(self.runtime.redis, self.settings.redis_prefix)
 
     def workers(self, timeout: float = 1.0) -> dict[str, list[str]]:
         """Workers that answered, with the queues each consumes."""

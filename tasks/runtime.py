@@ -14,6 +14,7 @@ import threading
 import time
 from typing import Any
 
+from celery import current_app
 from celery.signals import (
     after_setup_logger,
     after_setup_task_logger,
@@ -34,7 +35,9 @@ from config.settings import get_settings
 from workers import metrics
 from workers.elastic import install_templates
 from workers.memory import MemoryWatchdog
+from workers.queues import queue_depths
 from workers.runtime import Runtime
+from workers.sweeper import LostTaskSweeper
 
 logger = logging.getLogger(__name__)
 QUEUE_SAMPLE_SECONDS = 5.0
@@ -78,15 +81,36 @@ def _serve_metrics(**_: object) -> None:
 def _sample_queue_depths() -> None:
     while True:
         try:
-            depths = get_runtime().redis.pipeline(transaction=False)
-            prefix = get_settings().redis_prefix
+            depths = queue_depths(get_runtime().redis, get_settings().redis_prefix)
             for queue in Queue:
-                depths.llen(f"{prefix}{queue.value}")
-            for queue, depth in zip(Queue, depths.execute(), strict=True):
-                metrics.QUEUE_DEPTH.labels(queue=queue.value).set(depth)
+                metrics.QUEUE_DEPTH.labels(queue=queue.value).set(depths[queue.value])
         except RedisError as exc:
             logger.debug("queue depth sample failed: %s", exc)
         time.sleep(QUEUE_SAMPLE_SECONDS)
+
+
+@worker_init.connect
+def _sweep_lost_tasks(**_: object) -> None:
+    """Every stage worker offers to sweep; a lock in Redis lets one of the fleet do it per interval."""
+    interval = get_settings().sweep_interval
+    if interval:
+        threading.Thread(target=_sweep_forever, args=(interval,), name="readq-sweeper", daemon=True).start()
+
+
+def _sweep_forever(interval: int) -> None:
+    runtime = get_runtime()
+    sweeper = LostTaskSweeper(
+        redis=runtime.redis, es=runtime.es, progress=runtime.progress, prefix=runtime.settings.redis_prefix,
+        status_alias=runtime.settings.status_alias,
+        requeue=lambda url, batch: current_app.send_task("readq.fetch", args=(url, batch)),
+    )
+    while True:
+        time.sleep(interval)
+        try:
+            if runtime.redis.set(f"{runtime.settings.redis_prefix}sweep-lock", os.getpid(), nx=True, ex=interval):
+                sweeper.sweep()
+        except (RedisError, ApiError, TransportError) as exc:
+            logger.info("lost-task sweep skipped: %s", exc)
 
 
 @after_setup_logger.connect

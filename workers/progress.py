@@ -125,6 +125,12 @@ class ProgressTracker:
             updated=float(fields["updated"]) if "updated" in fields else None,
         )
 
+    def unfinished_urls(self, batch: str) -> list[str]:
+        """Ids of the batch's URLs that are not in a final state yet."""
+        final = {state.value for state in FINAL_STATES}
+        return [_text(url_id) for url_id, state in self.client.hscan_iter(self._keys(batch)[1])
+                if _text(state) not in final]
+
     def recent_batches(self, limit: int = 10) -> list[str]:
         return [_text(b) for b in self.client.zrevrange(f"{self.prefix}batches", 0, limit - 1)]
 

@@ -1,0 +1,66 @@
+"""Finding URLs whose task message was lost, and queueing them again.
+
+kombu's Redis transport takes a message off its queue (BRPOP) and only then records it as unacknowledged; a worker
+killed between the two loses that message, and its URL would wait forever in ``queued`` or ``fetched``. When the
+broker holds no message at all (every queue empty, nothing unacknowledged, which includes tasks waiting out a
+countdown), no URL of an unfinished batch can still be on its way: those URLs are queued again from the fetch stage.
+Doing it twice is harmless: every stage is idempotent and progress counts each URL once.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import redis
+from elasticsearch import Elasticsearch
+
+from workers.progress import ProgressTracker
+from workers.queues import queue_depths
+
+logger = logging.getLogger(__name__)
+#: A second look at the broker this much later: a message between BRPOP and its unacked record is gone by then.
+IDLE_CONFIRM_SECONDS = 2.0
+MAX_BATCHES = 1000
+
+
+@dataclass
+class LostTaskSweeper:
+    redis: redis.Redis
+    es: Elasticsearch
+    progress: ProgressTracker
+    prefix: str
+    status_alias: str
+    requeue: Callable[[str, str], None]  # (url, batch): queue the URL's fetch again
+
+    def sweep(self) -> int:
+        """Queue again the unfinished URLs of unfinished batches if the broker holds nothing; how many were."""
+        if not self._broker_idle():
+            return 0
+        stalled = {batch: ids for batch in self.progress.recent_batches(MAX_BATCHES)
+                   if (ids := self.progress.unfinished_urls(batch))}
+        if not stalled:
+            return 0
+        time.sleep(IDLE_CONFIRM_SECONDS)
+        if not self._broker_idle():
+            return 0
+        requeued = 0
+        for batch, url_ids in stalled.items():
+            urls = self._urls(url_ids)
+            for url in urls:
+                self.requeue(url, batch)
+            requeued += len(urls)
+            logger.warning("batch %s: queued %d URLs again whose task message was lost (%d without a status record)",
+                           batch, len(urls), len(url_ids) - len(urls))
+        return requeued
+
+    def _broker_idle(self) -> bool:
+        return not any(queue_depths(self.redis, self.prefix).values())
+
+    def _urls(self, url_ids: list[str]) -> list[str]:
+        """The URLs behind ``url_ids``, from their status records (ids are hashes of the URLs)."""
+        found = self.es.search(index=self.status_alias, query={"ids": {"values": url_ids}}, size=len(url_ids),
+                               source_includes=["url"])
+        return [hit["_source"]["url"] for hit in found["hits"]["hits"]]
