@@ -21,6 +21,8 @@ class Queue(StrEnum):
     INDEX = "index"
 
 
+RESTORE_SCANS_PER_TIMEOUT = 40
+
 TASK_ROUTES = {
     "readq.fetch": {"queue": Queue.FETCH.value},
     "readq.extract": {"queue": Queue.EXTRACT.value},
@@ -35,6 +37,9 @@ def celery_config(settings: Settings) -> dict[str, object]:
             # Every key Celery writes (queues, unacked, bindings, pidbox, events) carries readq's prefix.
             "global_keyprefix": settings.redis_prefix,
             "visibility_timeout": settings.visibility_timeout,
+            # kombu looks for unacknowledged messages past the timeout every 10 s x this throttle (100 s by
+            # default): with a short timeout, it looks every 10 s, so a dead worker's messages return promptly.
+            "unacked_restore_throttle": max(1, min(10, settings.visibility_timeout // RESTORE_SCANS_PER_TIMEOUT)),
         },
         "broker_connection_retry_on_startup": True,
         "broker_connection_max_retries": None,
