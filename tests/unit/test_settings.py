@@ -41,5 +41,10 @@ def test_celery_reliability_settings() -> None:
     assert config["task_acks_late"] and config["task_reject_on_worker_lost"]
     assert config["worker_prefetch_multiplier"] == 1
     assert config["accept_content"] == ["json"] and config["task_serializer"] == "json"
-    assert config["broker_transport_options"] == {"global_keyprefix": "ns:", "visibility_timeout": 77}
+    transport = config["broker_transport_options"]
+    assert transport == {"global_keyprefix": "ns:", "visibility_timeout": 77, "unacked_restore_throttle": 1,
+                         "max_connections": transport["max_connections"]}
+    assert transport["max_connections"] > 2 * max(Settings(_env_file=None).fetch_concurrency,
+                                                  Settings(_env_file=None).index_concurrency)
+    assert config["broker_pool_limit"] > Settings(_env_file=None).fetch_concurrency
     assert config["worker_send_task_events"] and config["task_send_sent_event"]

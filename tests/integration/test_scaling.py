@@ -1,0 +1,51 @@
+"""Scaling out: two worker sets, each with its own Redis connections, share the queues and both do their part."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+from config.settings import Settings
+from readq import Client
+from tests.support.httpserver import LocalSite
+from tests.support.services import WorkerProcess, drop_indices, wait_for
+from tests.support.waiting import wait_finished
+
+PAGES = ("news-de.html", "blog-en.html", "news-pl.html", "news-fr-latin1.html")
+URLS = 60
+
+
+def _task_totals(client: Client, task: str) -> dict[str, int]:
+    """How many ``task`` tasks each Celery worker has run, by worker name."""
+    stats = client.celery.control.inspect(timeout=2.0).stats() or {}
+    return {name: int(worker["total"].get(task, 0)) for name, worker in stats.items() if task in worker["total"]}
+
+
+def test_two_worker_sets_both_consume_and_their_work_adds_up(settings: Settings, site: LocalSite,
+                                                              tmp_path: Path) -> None:
+    # A namespace of its own, so that no other test's workers take a share.
+    scoped = settings.model_copy(update={"index_prefix": f"readqscale-{uuid.uuid4().hex[:8]}"})
+    urls = [site.url(f"/pages/{PAGES[i % len(PAGES)]}?copy={i}") for i in range(URLS)]
+    with Client(scoped) as client:
+        client.install_templates()
+        processes = [WorkerProcess(scoped, tmp_path / f"set-{i}.log", ["--queues", "fetch,extract"]).start()
+                     for i in range(2)]
+        processes.append(WorkerProcess(scoped, tmp_path / "index.log", ["--queues", "index"]).start())
+        try:
+            wait_for(lambda: len(client.workers(timeout=0.5)) >= 5, "two fetch+extract sets and an index worker", 90)
+            receipt = client.enqueue(urls, f"t-{uuid.uuid4().hex[:8]}")
+            progress = wait_finished(client, receipt.batch)
+            fetched, extracted = _task_totals(client, "readq.fetch"), _task_totals(client, "readq.extract")
+        finally:
+            for process in processes:
+                process.stop()
+            drop_indices(client)
+            keys = list(client.runtime.redis.scan_iter(match=f"{scoped.redis_prefix}*", count=1000))
+            if keys:
+                client.runtime.redis.delete(*keys)
+
+    assert receipt.accepted == URLS
+    assert (progress.indexed, progress.skipped, progress.failed) == (URLS, 0, 0)
+    # Each set's fetch and extract workers took a share, and the shares add up to the whole batch.
+    assert len(fetched) == 2 and min(fetched.values()) > 0 and sum(fetched.values()) >= URLS, fetched
+    assert len(extracted) == 2 and min(extracted.values()) > 0 and sum(extracted.values()) >= URLS, extracted
