@@ -29,18 +29,29 @@ class State(StrEnum):
 FINAL_STATES = frozenset({State.INDEXED, State.UNCHANGED, State.SKIPPED, State.FAILED})
 
 _MOVE = """
-local old = redis.call('HGET', KEYS[2], ARGV[1])
-if old == ARGV[2] then return 0 end
-redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
-if old then redis.call('HINCRBY', KEYS[1], old, -1) end
-redis.call('HINCRBY', KEYS[1], ARGV[2], 1)
-redis.call('HSET', KEYS[1], 'updated', ARGV[4])
-redis.call('HSETNX', KEYS[1], 'created', ARGV[4])
-redis.call('EXPIRE', KEYS[1], ARGV[3])
-redis.call('EXPIRE', KEYS[2], ARGV[3])
-redis.call('ZADD', KEYS[3], 'NX', ARGV[4], ARGV[5])
-redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', tonumber(ARGV[4]) - tonumber(ARGV[3]))
-return 1
+local moved = {}
+local changed = false
+for i = 5, #ARGV do
+  local old = redis.call('HGET', KEYS[2], ARGV[i])
+  if old == ARGV[1] then
+    moved[#moved + 1] = 0
+  else
+    redis.call('HSET', KEYS[2], ARGV[i], ARGV[1])
+    if old then redis.call('HINCRBY', KEYS[1], old, -1) end
+    redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
+    moved[#moved + 1] = 1
+    changed = true
+  end
+end
+if changed then
+  redis.call('HSET', KEYS[1], 'updated', ARGV[3])
+  redis.call('HSETNX', KEYS[1], 'created', ARGV[3])
+  redis.call('EXPIRE', KEYS[1], ARGV[2])
+  redis.call('EXPIRE', KEYS[2], ARGV[2])
+  redis.call('ZADD', KEYS[3], 'NX', ARGV[3], ARGV[4])
+  redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', tonumber(ARGV[3]) - tonumber(ARGV[2]))
+end
+return moved
 """
 
 
@@ -91,17 +102,16 @@ class ProgressTracker:
     def _keys(self, batch: str) -> list[str]:
         return [f"{self.prefix}batch:{batch}", f"{self.prefix}batch:{batch}:urls", f"{self.prefix}batches"]
 
-    def move(self, batch: str, url_id: str, state: State, client: Any = None) -> Any:
-        """Record ``state`` for a URL; pass a pipeline as ``client`` to batch many moves in one round trip."""
-        args = [url_id, state.value, self.ttl, time.time(), batch]
-        return self._move(keys=self._keys(batch), args=args, client=client)
+    def move(self, batch: str, url_id: str, state: State) -> bool:
+        """Record ``state`` for a URL; says whether it changed state."""
+        return self.move_many(batch, [url_id], state)[0]
 
     def move_many(self, batch: str, url_ids: list[str], state: State) -> list[bool]:
-        """Move many URLs in one round trip; says for each whether it changed state."""
-        with self.client.pipeline(transaction=False) as pipe:
-            for url_id in url_ids:
-                self.move(batch, url_id, state, client=pipe)
-            return [bool(moved) for moved in pipe.execute()]
+        """Move many URLs in one script call; says for each whether it changed state."""
+        if not url_ids:
+            return []
+        args = [state.value, self.ttl, time.time(), batch, *url_ids]
+        return [bool(moved) for moved in self._move(keys=self._keys(batch), args=args)]
 
     def record_failure(self, record: dict[str, Any]) -> None:
         key = f"{self.prefix}failures"
