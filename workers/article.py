@@ -55,10 +55,68 @@ def article_text(tree: HtmlElement, url: str, *, min_chars: int, description: st
     body = tree.find("body")
     if prose_chars(text) < min_chars and body is not None:  # readability found too little: the whole page, pruned
         text = _pruned_text(body)
-    lead = find_lead(tree, description)
+    text = trim_edges(text)
+    lead = find_lead(tree, description) or find_marked_lead(tree, text)
     if lead and lead[:LEAD_PROBE_CHARS] not in " ".join(text.split()):
         text = f"{lead}\n\n{text}"
     return text
+
+
+#: A date line: a year (``23.10.2018``, ``Veröffentlichung: 2. Februar 2022``, ``2021-10-16 | Botschaft``), not the
+#: end of a phone number (``158-23-2012``).
+DATELINE_RE = re.compile(r"(?:^|[^\d-])(?:19|20)\d\d(?:\D|$)")
+#: A photo credit, source or ad label on a line of its own: ``Foto: Ann Lee``, ``(Credit: Ann Lee / Grist)``,
+#: ``Quelle: dpa``, ``*Werbung``, ``ANZEIGE - Heute mal ausgehen?``.
+CREDIT_LINE_RE = re.compile(
+    r"^[(\[]?(?:fotos?|photos?|bild(?:er)?|credits?|crédits? photos?|image|titelbild|beitragsbild|bildquelle|"
+    r"foto ?credit|zdjęcie|quelle|quellen|quellenangaben|sources?|źródło|fuente)\s*:|^[(\[]?©|"
+    r"^[-*\s]*(?:anzeige|werbung|advertisement|sponsored|publicidad|reklama)\b", re.IGNORECASE)
+#: An image's caption ends with its credit (``Ski-Star aus der Schweiz. © AFP / Marco Bertorello``, ``(Foto: Andina)``)
+#: or starts with its number (``Abbildung 4: Schwachschicht.``, ``Fig. 2:``).
+CAPTION_LINE_RE = re.compile(r"(?:\b(?:foto|fotos|photo|bild|credit|quelle)\s*:|©)\s*[^.!?:]{0,60}\)?$|"
+                             r"^(?:abbildung|abb\.|figure|fig\.|grafik|graphic|bild)\s*\d*\s*:", re.IGNORECASE)
+#: A caption is a sentence or two: a longer paragraph that ends with a credit is the article's.
+MAX_CAPTION_LINE_CHARS = 200
+#: A label announcing other articles or a contact box, wherever it stands: "see also", "contact", in the corpus's
+#: languages.
+SEE_ALSO_RE = re.compile(
+    r"^(?:mehr zum thema|mehr themen|lesen sie auch|lesen sie mehr|auch interessant|das könnte (?:sie|dich) auch|"
+    r"weitere artikel|weitere beiträge|weitere meldungen|verwandte (?:artikel|beiträge|themen)|zum weiterlesen|"
+    r"schon gelesen|empfehlungen|related|read more|read also|see also|you may also like|more from|more on|"
+    r"zobacz również|czytaj także|czytaj też|lire aussi|à lire aussi|voir aussi|lee también|te puede interesar|"
+    r"leer más|ver también|weitere informationen|weitere infos|kontakt|contact|pressekontakt)\b", re.IGNORECASE)
+
+
+def trim_edges(text: str) -> str:
+    """``text`` without credit lines and credited captions, nor the date lines before its first and after its last
+    line of prose, nor the lines after its last that end no sentence (``Mehr zum Thema``, ``Kontakt:``, ``Schon
+    gelesen?``): the page's furniture around the article."""
+    lines = [line for line in text.split("\n") if not _is_credit(line) and not _is_see_also(line)]
+    prose = [index for index, line in enumerate(lines) if _is_prose(line)]
+    if prose:
+        lines = [line for index, line in enumerate(lines)
+                 if prose[0] <= index <= prose[-1] or not _is_edge_furniture(line, after=index > prose[-1])]
+    return "\n".join(lines).strip()
+
+
+def _is_credit(line: str) -> bool:
+    """A credit line (``Foto: Ann Lee``), or an image's caption that ends with its credit."""
+    return ((len(line) <= MAX_LABEL_CHARS and bool(CREDIT_LINE_RE.match(line)))
+            or (len(line) <= MAX_CAPTION_LINE_CHARS and bool(CAPTION_LINE_RE.search(line))))
+
+
+def _is_edge_furniture(line: str, *, after: bool) -> bool:
+    """Whether a line beside the prose (never prose itself) is a date, or a label after the article."""
+    return bool(DATELINE_RE.search(line)) or (after and not line.endswith((".", "!")))
+
+
+def _is_see_also(line: str) -> bool:
+    """A label announcing links to other articles (which pruning dropped, or kept): ``Mehr zum Thema``."""
+    return not _is_prose(line) and bool(SEE_ALSO_RE.match(line))
+
+
+def _is_prose(line: str) -> bool:
+    return len(line.split()) >= PROSE_MIN_WORDS or len(line) >= PROSE_MIN_CHARS
 
 
 def prose_chars(text: str) -> int:
@@ -66,10 +124,7 @@ def prose_chars(text: str) -> int:
 
     A line counts when it has several words, or is long (scripts without spaces between words).
     """
-    return sum(
-        len(line) for line in (raw.strip() for raw in text.splitlines())
-        if len(line.split()) >= PROSE_MIN_WORDS or len(line) >= PROSE_MIN_CHARS
-    )
+    return sum(len(line) for line in (raw.strip() for raw in text.splitlines()) if _is_prose(line))
 
 
 def _body_of(summary: str) -> HtmlElement:
@@ -195,6 +250,38 @@ def find_lead(tree: HtmlElement, description: str | None) -> str | None:
         if probe in text and (best is None or len(text) < len(best)):
             best = text
     return best if best is not None and len(best) <= 3 * len(description) else None
+
+
+#: class words of a standfirst that themes set apart from the article's body: ``lead``, ``article-intro``,
+#: ``c-page-intro__copy``, ``article-excerpt``, ``standfirst``.
+LEAD_CLASS_RE = re.compile(r"(?:^|[\s_-])(?:lead|leader|lede|leadtext|intro|introduction|excerpt|standfirst|abstract|"
+                           r"dek|deck|summary|teaser|subline|sub-?title)(?:$|[\s_-])", re.IGNORECASE)
+#: A standfirst is a few sentences: a longer block so marked is a page section, not a lead.
+MAX_MARKED_LEAD_CHARS = 800
+
+
+def find_marked_lead(tree: HtmlElement, text: str) -> str | None:
+    """The prose block the page marks as its standfirst, when it comes before the article's first line of ``text``
+    (themes put it in the header, beside the headline, outside the body readability picks)."""
+    probe = next((line[:LEAD_PROBE_CHARS] for line in text.splitlines() if len(line) >= SENTENCE_MIN_CHARS), None)
+    body = tree.find("body")
+    if probe is None or body is None:
+        return None
+    start = body
+    while True:  # down to the innermost element that holds the article's first line
+        inner = next((child for child in start if probe in " ".join(child.text_content().split())), None)
+        if inner is None:
+            break
+        start = inner
+    for element in body.iter():
+        if element is start:
+            return None
+        flat = " ".join(element.text_content().split()) if isinstance(element.tag, str) else ""
+        if (flat and LEAD_CLASS_RE.search(f"{element.get('class', '')} {element.get('id', '')}")
+                and len(flat.split()) >= PROSE_MIN_WORDS and len(flat) <= MAX_MARKED_LEAD_CHARS
+                and probe not in flat and _link_density(element, flat) < MAX_LINK_DENSITY):
+            return layout_text(element)
+    return None
 
 
 #: Readability's paragraphs, read back in the page with what lies between them, replace its pick while at most

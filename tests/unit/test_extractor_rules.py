@@ -5,7 +5,7 @@ from __future__ import annotations
 import lxml.html
 import pytest
 
-from workers.article import _around, prune
+from workers.article import _around, find_marked_lead, prune, trim_edges
 from workers.cleaning import clean_tree
 from workers.extractor import Extractor
 from workers.metadata import read_metadata
@@ -165,3 +165,52 @@ def test_what_readability_drops_between_its_paragraphs_is_read_back() -> None:
     text = layout_text(around)
     assert "150 g ingredient 1" in text and "teaser" not in text
     assert tree.find(".//table") is not None  # a copy: the page itself is left as it was
+
+
+LEAD = "Winter crossings will run every hour from November, the harbour committee said."
+
+
+def test_standfirst_marked_by_its_class_before_the_body_is_found() -> None:
+    tree = parse_html(_page(f'<header><h1>Ferry</h1><p class="article-lead">{LEAD}</p></header>'
+                            f'<div class="body"><p>{STORY}</p><p>{OTHER}</p></div>'))
+    assert find_marked_lead(tree, f"{STORY}\n\n{OTHER}") == LEAD
+    assert LEAD in _text(_page(f'<header><h1>Ferry</h1><div class="c-page-intro__copy">{LEAD}</div></header>'
+                               f'<div class="body"><p>{STORY}</p><p>{OTHER}</p><p>{STORY}</p></div>'))
+
+
+@pytest.mark.parametrize("body", [
+    f'<div class="body"><p>{STORY}</p><p class="intro">{LEAD}</p></div>',  # after the article's first line
+    f'<p class="lead"><a href="/a">{LEAD}</a></p><div><p>{STORY}</p></div>',  # a link, not a standfirst
+    f'<p class="leader">Ferry news</p><div><p>{STORY}</p></div>',  # a label, not prose
+])
+def test_marked_standfirst_is_refused_after_the_body_or_when_not_prose(body: str) -> None:
+    assert find_marked_lead(parse_html(_page(body)), STORY) is None
+
+
+def test_dates_credits_and_labels_around_the_prose_are_trimmed() -> None:
+    text = "\n".join(["Veröffentlichung: 2. Februar 2022", "Ferry timetable", STORY.strip(), "Foto: Ann Lee",
+                      OTHER.strip(), "Aktualisiert am 17.01.2021", "Mehr zum Thema:", "Schon gelesen?"])
+    assert trim_edges(text) == "\n".join(["Ferry timetable", STORY.strip(), OTHER.strip()])
+
+
+def test_phone_numbers_before_and_short_sentences_after_the_prose_are_kept() -> None:
+    text = "\n".join(["Tel. +81 158-23-2012", STORY.strip(), "Be there or be square!", "x Franzi."])
+    assert trim_edges(text) == text
+
+
+def test_captions_that_end_with_their_credit_are_trimmed() -> None:
+    caption = "Marco Odermatt, Ski-Star aus der Schweiz. © AFP / Marco Bertorello"
+    quoted = "The committee chair said: “Passengers come first.”"  # a colon, but no credit
+    assert trim_edges("\n".join([STORY.strip(), caption, quoted, OTHER.strip()])) == "\n".join(
+        [STORY.strip(), quoted, OTHER.strip()])
+
+
+@pytest.mark.parametrize("line", ["Mehr zum Thema", "Zobacz również", "Lesen Sie auch:", "*Werbung",
+                                  "ANZEIGE - Wie wäre es mit:", "Abbildung 4: klassische Schwachschicht."])
+def test_see_also_labels_ad_labels_and_figure_captions_are_trimmed_anywhere(line: str) -> None:
+    assert trim_edges("\n".join([STORY.strip(), line, OTHER.strip()])) == "\n".join([STORY.strip(), OTHER.strip()])
+
+
+def test_a_sentence_that_starts_like_a_see_also_label_is_kept() -> None:
+    text = "\n".join([STORY.strip(), "Related to the timetable, the harbour office extends its opening hours.", OTHER])
+    assert trim_edges(text) == text.strip()
