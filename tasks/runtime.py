@@ -132,25 +132,26 @@ def memory_kill_key(task_id: str) -> str:
     return f"{get_settings().redis_prefix}memory-kill:{task_id}"
 
 
-@task_prerun.connect
-def _task_started(task_id: str | None = None, **_: object) -> None:
-    global _running_task
-    _running_task = task_id
-
-
-@task_postrun.connect
-def _task_ended(**_: object) -> None:
-    global _running_task
-    _running_task = None
-
-
 @worker_process_init.connect
 def _limit_child_memory(**_: object) -> None:
     """A prefork child (the extract stage) is killed when it passes its memory limit, so that a page that makes
     extraction balloon fails alone (``memory_limit``, after its redeliveries) instead of taking the machine."""
     limit_mb = get_settings().extract_memory_limit_mb
     if limit_mb:
+        # Only such a child needs to know which task it runs (one at a time), to say which one it was killed in.
+        task_prerun.connect(_task_started, weak=False)
+        task_postrun.connect(_task_ended, weak=False)
         MemoryWatchdog(limit_mb * 1024 * 1024, on_exceeded=_note_memory_kill).start()
+
+
+def _task_started(task_id: str | None = None, **_: object) -> None:
+    global _running_task
+    _running_task = task_id
+
+
+def _task_ended(**_: object) -> None:
+    global _running_task
+    _running_task = None
 
 
 def _note_memory_kill(resident: int) -> None:

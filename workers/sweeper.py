@@ -39,8 +39,7 @@ class LostTaskSweeper:
         """Queue again the unfinished URLs of unfinished batches if the broker holds nothing; how many were."""
         if not self._broker_idle():
             return 0
-        stalled = {batch: ids for batch in self.progress.recent_batches(MAX_BATCHES)
-                   if (ids := self.progress.unfinished_urls(batch))}
+        stalled = {batch: ids for batch in self._unfinished_batches() if (ids := self.progress.unfinished_urls(batch))}
         if not stalled:
             return 0
         time.sleep(IDLE_CONFIRM_SECONDS)
@@ -55,6 +54,11 @@ class LostTaskSweeper:
             logger.warning("batch %s: queued %d URLs again whose task message was lost (%d without a status record)",
                            batch, len(urls), len(url_ids) - len(urls))
         return requeued
+
+    def _unfinished_batches(self) -> list[str]:
+        """Recent batches whose counters say some URL is not final yet: only their URL states are worth a scan."""
+        return [batch for batch in self.progress.recent_batches(MAX_BATCHES)
+                if (progress := self.progress.progress(batch)) is not None and not progress.finished]
 
     def _broker_idle(self) -> bool:
         return not any(queue_depths(self.redis, self.prefix).values())

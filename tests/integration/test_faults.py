@@ -108,8 +108,9 @@ def test_an_elasticsearch_outage_is_waited_out(settings: Settings, es_server: No
                                                tmp_path: Path) -> None:
     if es_server is None:
         pytest.skip("needs the noida-db stand-in: a real cluster is not ours to stop")
-    # Backoff up to 8 s: the index tasks' 30 retries then span minutes, as production's 600 s cap spans hours.
-    with LocalSite() as slow_site, fleet(fault_settings(settings, retry_backoff_max=8), tmp_path) as (client, _):
+    # Index retries back off up to half the visibility timeout: at 40 s their 30 retries span minutes, as
+    # production's hour does; nothing here needs a dead worker's messages back quickly.
+    with LocalSite() as slow_site, fleet(fault_settings(settings, visibility_timeout=40), tmp_path) as (client, _):
         batch = f"es-down-{uuid.uuid4().hex[:6]}"
         urls = [slow_site.url(f"/slow/news-de.html?delay=0.5&u={batch}-{i}") for i in range(80)]
         client.enqueue(urls, batch)
