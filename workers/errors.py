@@ -18,6 +18,7 @@
     ├── ExtractError               extract stage
     │   ├── PageExpired            the fetched body is no longer in Redis
     │   ├── DuplicateContent       the text duplicates an indexed page (READQ_SKIP_DUPLICATES)
+    │   ├── MemoryLimitExceeded    the worker process ran out of memory on the page
     │   └── NoReadableContent
     └── IndexingError              index stage
         ├── ElasticsearchUnavailable
