@@ -23,6 +23,13 @@ TITLE_SEPARATOR_RE = re.compile(r"\s+[-|\u2013\u2014:\u00b7\u2022\u00bb\u203a/]\
 SITE_HEADING_RE = re.compile(r"site-?(?:title|name|logo|branding)|\blogo|brand|blog-?(?:title|name)|masthead",
                              re.IGNORECASE)
 WORD_RE = re.compile(r"\w+")
+#: Typographic dashes, quotes and spaces, made plain to compare a heading with a declared title.
+TYPOGRAPHY = str.maketrans({**dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212", "-"),
+                            **dict.fromkeys("\u201c\u201d\u201e\u201f\u00ab\u00bb\u2033", '"'),
+                            **dict.fromkeys("\u2018\u2019\u201a\u201b\u2032\u00b4`", "'"), "\u00a0": " "})
+#: Emphasis inside a headline, never a kicker before it; a kicker in a block of its own may precede bare text.
+INLINE_TAGS = frozenset({"a", "b", "strong", "i", "em", "u", "mark", "abbr", "sup", "sub", "br"})
+BLOCK_TAGS = frozenset({"div", "p", "header"})
 #: An <h1> is the title when this share of its words is in a declared title.
 TITLE_MIN_OVERLAP = 0.6
 #: A declared title that ends a heading is the headline after a kicker when it has this many words.
@@ -47,13 +54,18 @@ NOT_A_NAME_RE = re.compile(
     r"geschrieben)(?:\s+(?:on|am|in))?$|\b(?:enter your name|your name|ihr name)\b", re.IGNORECASE)
 #: A short line that is a byline: "Posted by Ann Lee | 3 May", "Von Ann Lee, dpa", "par Ann Lee, 21 juin 2018".
 BYLINE_LINE_RE = re.compile(
-    r"^(?:(?:posted|written|published|geschrieben|verfasst|veröffentlicht|erstellt|publié|écrit|escrito)\s+)?"
-    r"(?:by|von|par|por|door|av|od|di)\s*:?\s+(?P<name>\S.*)$", re.IGNORECASE)
+    r"^(?:(?:posted|written|published|geschrieben|verfasst|veröffentlicht|erstellt|publié|écrit|escrito)\s+"
+    r"(?:(?:on|in|am|le|el)\s+)?(?:[^|]{1,40}?\s+)?)?"
+    r"(?:(?:by|von|par|por|door|av|od|di)\s*:?\s+|(?-i:By|Von)(?=[A-ZÀ-Þ]))(?P<name>\S.*)$", re.IGNORECASE)
 #: Where a byline's name ends: a separator, a date or time, "on 3 May", "am 3. Mai".
-NAME_END_RE = re.compile(r"\s*[|\u00b7\u2022\u2014\u2013@]|\s+-\s|,?\s+(?:on|am|le|el|il|at|um|in)\s|,?\s+\d")
+NAME_END_RE = re.compile(r"\s*[|\u00b7\u2022\u2014\u2013@]|\s+-\s|,?\s+(?:on|am|le|el|il|at|um|in)\s|,?\s+\d|"
+                         r",?\s+(?:(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day|Montag|Dienstag|Mittwoch|Donnerstag|"
+                         r"Freitag|Samstag|Sonntag)\b")
 #: A name in a byline is capitalised words, joined by these particles ("von X bis Y" is no byline).
 NAME_PARTICLES = frozenset({"de", "da", "di", "del", "della", "du", "des", "la", "le", "van", "von", "der", "den", "zu",
                             "y", "e", "et", "and", "und", "i", "og", "en"})
+#: How a byline joins its last two names.
+NAME_CONJUNCTIONS = ("und", "and", "et", "y", "e", "i", "&")
 #: Bylines are short lines: elements with longer text are prose that happens to start with "by".
 BYLINE_MAX_CHARS = 80
 BYLINE_XPATH = ("//*[self::p or self::div or self::span or self::address or self::small or self::em or self::li or "
@@ -119,19 +131,48 @@ def read_metadata(tree: HtmlElement, base_url: str) -> PageMetadata:
 
 
 def _title(tree: HtmlElement, declared: list[str | None], base_url: str, site_name: str | None) -> str | None:
+    """The headline :func:`_headline` picks, without the kicker a heading leads with
+    (``<h1><span class="kicker">Klimaschutz</span><span>Bohren, bis es heiß wird</span></h1>``)."""
+    title = _headline(tree, declared, base_url, site_name)
+    if title:
+        for heading in tree.xpath("//h1 | //h2"):
+            if _clean(heading.text_content()) == title:
+                return _after_kicker(heading) or title
+    return title
+
+
+def _after_kicker(heading: HtmlElement) -> str | None:
+    """The heading's text after its first piece, when that piece is an element of its own (the kicker) and more
+    text follows it; separators between them (``<span class="visually-hidden">: </span>``) are dropped."""
+    pieces: list[tuple[bool, str]] = [(False, heading.text or "")]
+    for child in heading:
+        pieces.append((True, child.text_content() if isinstance(child.tag, str) else ""))
+        pieces.append((False, child.tail or ""))
+    kicker = next((child for child in heading if isinstance(child.tag, str) and WORD_RE.search(child.text_content())),
+                  None)
+    pieces = [(is_element, text) for is_element, text in pieces if WORD_RE.search(text)]
+    if len(pieces) < 2 or not pieces[0][0] or kicker is None or kicker.tag in INLINE_TAGS:
+        return None
+    rest = pieces[1:]
+    if kicker.tag not in BLOCK_TAGS and (len(rest) > 1 or not rest[0][0]):  # a styled first word, not a kicker
+        return None
+    return _clean(" ".join(text for _, text in rest))
+
+
+def _headline(tree: HtmlElement, declared: list[str | None], base_url: str, site_name: str | None) -> str | None:
     """The visible headline (an ``<h1>``, else an ``<h2>``) that the declared titles name, else the longest part of
     the first declared title once the site's name is split off (``Headline | Site``). A heading that names the
     site (its logo line: a link to a home page, a ``site-title`` class) is never the headline, and a kicker
     before the headline in the same heading (``<h1><span>Kicker</span> Headline</h1>``) is not part of it."""
     titles = [title for title in declared if title]
     h1s, site_headings = _headings(tree, "h1", base_url)
-    sites = {name.lower() for name in (site_name, *site_headings) if name}
-    variants = {variant.lower() for title in titles for variant in (title, *_title_parts(title))} - sites
-    whole = {title.lower() for title in titles} - sites
+    sites = {_fold(name) for name in (site_name, *site_headings) if name}
+    variants = {_fold(variant) for title in titles for variant in (title, *_title_parts(title))} - sites
+    whole = {_fold(title) for title in titles} - sites
     h2s, _ = _headings(tree, "h2", base_url)
     for heading in (*h1s, *h2s):  # a heading that is a whole declared title, before one that is a part of one
         text = _clean(heading.text_content()) or ""
-        if text.lower() in whole:
+        if _fold(text) in whole:
             return text
     for heading in h1s:
         named = _named_headline(heading, variants, whole)
@@ -142,6 +183,10 @@ def _title(tree: HtmlElement, declared: list[str | None], base_url: str, site_na
         best = max(texts, key=lambda text: _word_overlap(text, titles))
         if _word_overlap(best, titles) >= TITLE_MIN_OVERLAP:
             return best
+    for marked in tree.xpath("//*[@itemprop='headline'][not(self::h1 or self::h2 or self::meta)]"):
+        text = _clean(marked.text_content()) or ""
+        if _fold(text) in whole:  # a headline in an <h3> or a <div>, marked as such
+            return text
     for heading in h2s:
         named = _named_headline(heading, variants, whole)
         if named:
@@ -149,7 +194,7 @@ def _title(tree: HtmlElement, declared: list[str | None], base_url: str, site_na
     if len(texts) == 1:  # the page's one headline, which its declared titles do not name
         return texts[0]
     if titles:
-        parts = [part for part in _title_parts(titles[0]) if part.lower() not in sites]
+        parts = [part for part in _title_parts(titles[0]) if _fold(part) not in sites]
         return max(parts or [titles[0]], key=len)
     return texts[0] if texts else None
 
@@ -157,14 +202,14 @@ def _title(tree: HtmlElement, declared: list[str | None], base_url: str, site_na
 def _named_headline(heading: HtmlElement, variants: set[str], titles: set[str]) -> str | None:
     """The heading's text, or the part of it after a kicker, when a declared title (or a part of one) names it."""
     text = _clean(heading.text_content()) or ""
-    if text.lower() in variants:
+    if _fold(text) in variants:
         return text
     for piece in (*heading.iter(), *(node for node in heading.xpath(".//text()"))):
         piece_text = _clean(piece if isinstance(piece, str) else piece.text_content())
-        if piece_text and piece_text.lower() in variants:
+        if piece_text and _fold(piece_text) in variants:
             return piece_text
     for title in sorted(titles, key=len, reverse=True):
-        if len(title.split()) >= MIN_KICKED_WORDS and text.lower().endswith(title):
+        if len(title.split()) >= MIN_KICKED_WORDS and _fold(text).endswith(title):
             return text[len(text) - len(title):]
     return None
 
@@ -191,6 +236,13 @@ def _headings(tree: HtmlElement, tag: str, base_url: str) -> tuple[list[HtmlElem
     return headlines, site
 
 
+def _fold(text: str) -> str:
+    """``text`` lower-cased, its dashes and quotes made plain: a CMS typesets ``-`` and ``"`` in the page's
+    headline (``Korsetts \u2013 Shops``) but not in its declared titles (``Korsetts - Shops``), or the other
+    way round."""
+    return text.lower().translate(TYPOGRAPHY)
+
+
 def _title_parts(title: str) -> list[str]:
     return [part for part in TITLE_SEPARATOR_RE.split(title) if part.strip()]
 
@@ -212,8 +264,20 @@ def _author(tree: HtmlElement, article: dict[str, Any], meta: dict[str, str], si
     for candidate in chain(candidates, _byline_names(tree)):  # the page's bylines only when nothing is declared
         name = _author_name(candidate, site_name)
         if name:
-            return name
+            return _as_written(tree, name) if ", " in name else name
     return None
+
+
+def _as_written(tree: HtmlElement, names: str) -> str:
+    """A list of names (``A, B``) as the page's byline writes it (``A und B``, ``A and B``), when it does."""
+    *first, last = names.split(", ")
+    body = tree.find("body")
+    text = " ".join((body if body is not None else tree).text_content().split())
+    for conjunction in NAME_CONJUNCTIONS:
+        written = f"{', '.join(first)} {conjunction} {last}"
+        if written in text:
+            return written
+    return names
 
 
 def _byline_names(tree: HtmlElement) -> Iterator[str]:
@@ -233,7 +297,8 @@ def _in_comments(element: HtmlElement) -> bool:
 def _author_name(value: str | None, site_name: str | None) -> str | None:
     if not value:
         return None
-    name = BYLINE_PREFIX_RE.sub("", GLUED_LABEL_RE.sub("", value)).strip(" ,;|")
+    value = html.unescape(value) if "&" in value else value  # "Redacci&oacute;n", escaped twice by the page
+    name = BYLINE_PREFIX_RE.sub("", GLUED_LABEL_RE.sub("", value)).strip(" ,;|~*\u2022\u00b7")
     credit = name.rsplit(",", 1)[-1].strip() if "," in name else ""
     if credit and " " not in credit and (len(credit) <= MAX_CREDIT_CHARS or credit.isupper()):  # "Ann Lee, dpa"
         name = CREDIT_SUFFIX_RE.sub("", name).strip(" ,;|")
@@ -252,7 +317,7 @@ def _published(tree: HtmlElement, base_url: str, declared: list[datetime], zone:
         found = find_date(tree, url=base_url, original_date=True, extensive_search=False)
         if not found:  # a date in the page's text; not a bare month or year (copyright lines, archives)
             found = find_date(tree, url=base_url, original_date=True, extensive_search=True)
-            found = found if found and not found.endswith("-01") else None
+            found = found if found and (not found.endswith("-01") or _first_written(tree, found)) else None
     except (ValueError, TypeError):
         found = None
     if not found:
@@ -267,6 +332,17 @@ def _published(tree: HtmlElement, base_url: str, declared: list[datetime], zone:
             if moment.utcoffset() and abs(moment.date() - day) == timedelta(days=1):
                 return moment.isoformat()
     return str(found)
+
+
+def _first_written(tree: HtmlElement, found: str) -> bool:
+    """Whether the page's text writes the first of ``found``'s month with its day (``01.02.2022``, ``1. Februar
+    2022``, ``February 1, 2022``), not only the month (``Februar 2022``) htmldate completes with the 1st."""
+    year, month = found[:4], int(found[5:7])
+    written = re.compile(rf"(?<![\d.])0?1\.\s?0?{month}\.\s?{year}\b|\b{found}\b|"
+                         rf"(?<![\d.])0?1(?:st|er|\.)?\s+[^\W\d]{{3,}}\.?,?\s+{year}\b|"
+                         rf"\b[^\W\d]{{3,}}\.?\s+0?1(?:st)?,\s+{year}\b")
+    body = tree.find("body")
+    return bool(written.search(" ".join(" ".join((body if body is not None else tree).itertext()).split())))
 
 
 def _url_date(url: str) -> str | None:

@@ -155,6 +155,62 @@ def test_title_is_the_one_headline_when_declared_titles_do_not_name_it() -> None
     assert _metadata_of("<h1>Time to say goodbye.</h1>", "<title>Home</title>")[0] == "Time to say goodbye."
 
 
+@pytest.mark.parametrize(("heading", "title"), [
+    ('<h1><span class="kicker">Harbour</span><span class="sr-only">: </span><span>Ferry timetable approved</span></h1>',
+     "Ferry timetable approved"),
+    ("<h1><div>Harbour:</div> Ferry timetable approved</h1>", "Ferry timetable approved"),
+    ("<h1><b>Harbour:</b> <i>Ferry timetable approved</i></h1>", "Harbour: Ferry timetable approved"),  # emphasis
+    ("<h1><span>Harbour:</span> Ferry timetable approved</h1>", "Harbour: Ferry timetable approved"),  # a styled word
+])
+def test_title_leaves_out_the_kicker_a_heading_leads_with(heading: str, title: str) -> None:
+    head = '<meta property="og:title" content="Harbour: Ferry timetable approved">'
+    assert _metadata_of(heading, head)[0] == title
+
+
+def test_title_heading_matches_a_declared_title_whatever_its_dashes_and_quotes() -> None:
+    head = ('<title>Ferries - "new" timetable | Harbour</title>'
+            '<meta property="og:title" content=\'Ferries - "new" timetable\'>')
+    body = "<h1>News</h1><h2>Ferries \u2013 \u201cnew\u201d timetable</h2>"
+    assert _metadata_of(body, head)[0] == "Ferries \u2013 \u201cnew\u201d timetable"
+
+
+def test_title_from_an_element_marked_as_the_headline() -> None:
+    title = "Ferries \u2013 new timetable"
+    head = f'<title>{title} - Harbour</title><meta property="og:title" content="{title}">'
+    assert _metadata_of(f'<h3 itemprop="headline">{title}</h3>', head)[0] == title
+
+
+@pytest.mark.parametrize(("byline", "author"), [
+    ("<div>ByAnn Lee Thursday, November 9, 2023 4:41AM</div>", "Ann Lee"),
+    ("<div>Posted on September 21, 2020 by Ann Lee</div>", "Ann Lee"),
+    ("<p>~ Ann Lee</p>", None),  # no "by": not a byline line
+])
+def test_author_from_glued_and_dated_bylines(byline: str, author: str | None) -> None:
+    assert _metadata_of(f"<h1>Ferry</h1>{byline}<p>{STORY}</p>")[1] == author
+
+
+@pytest.mark.parametrize(("head", "author"), [
+    ('<meta name="author" content="~ Cem Basman">', "Cem Basman"),
+    ('<meta name="author" content="Redacci&amp;oacute;n Diario">', "Redacción Diario"),
+])
+def test_author_names_lose_stray_marks_and_escapes(head: str, author: str) -> None:
+    assert _metadata_of(f"<p>{STORY}</p>", head)[1] == author
+
+
+def test_a_declared_list_of_authors_is_joined_as_the_page_writes_it() -> None:
+    head = ('<script type="application/ld+json">{"@type": "NewsArticle", "author": '
+            '[{"name": "Ann Lee"}, {"name": "Bo Berg"}]}</script>')
+    assert _metadata_of(f"<p>Von Ann Lee und Bo Berg</p><p>{STORY}</p>", head)[1] == "Ann Lee und Bo Berg"
+    assert _metadata_of(f"<p>{STORY}</p>", head)[1] == "Ann Lee, Bo Berg"
+
+
+def test_a_first_of_the_month_counts_only_when_the_page_writes_the_day() -> None:
+    written = read_metadata(parse_html(_page(f"<p>Berlin, 1. Februar 2022</p><p>{STORY}</p>")), "http://x.test/a")
+    month = read_metadata(parse_html(_page(f"<p>Stand: Februar 2022</p><p>{STORY}</p>")), "http://x.test/a")
+    assert (written.published or "")[:10] == "2022-02-01"
+    assert month.published is None
+
+
 def test_what_readability_drops_between_its_paragraphs_is_read_back() -> None:
     rows = "".join(f"<tr><td>{amount} g</td><td>ingredient {i}</td></tr>" for i, amount in enumerate((200, 150, 75)))
     tree = parse_html(_page(f'<div class="recipe"><p>{STORY}</p><table>{rows}</table><p>{OTHER}</p></div>'
