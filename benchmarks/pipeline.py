@@ -54,7 +54,7 @@ from config.settings import Settings
 from readq import Client
 from tests.support.services import NoidaElasticsearch, WorkerProcess, drop_indices, free_port, wait_for
 from workers.decoding import decode_html
-from workers.dedup import find_original
+from workers.dedup import find_originals
 from workers.documents import build_document
 from workers.errors import ReadqError
 from workers.extractor import Extractor
@@ -199,8 +199,8 @@ def push_batch(client: Client, urls: Sequence[str]) -> Figures:
             "indexed": progress.indexed, "skipped": progress.skipped, "failed": progress.failed}
 
 
-def run_readq(bench: Bench, farm: ServerFarm, n: int) -> Figures:
-    with readq_workers(bench.settings("bench"), bench.workdir / "readq.log") as workers:
+def run_readq(bench: Bench, farm: ServerFarm, n: int, *, task_events: bool) -> Figures:
+    with readq_workers(bench.settings("bench", task_events=task_events), bench.workdir / "readq.log") as workers:
         workers.start()
         redis = workers.client.runtime.redis
         before = commands_run(redis)
@@ -215,14 +215,14 @@ def run_readq(bench: Bench, farm: ServerFarm, n: int) -> Figures:
 
 
 def time_dedup_search(client: Client, samples: int = 20) -> float:
-    """Mean ms of the extract task's near-duplicate search (``find_original``), one after the other, against the
-    index as the run left it: what each extract task waited for at the end of the run."""
+    """Ms per document of the index stage's near-duplicate search (``find_originals``: one ``_msearch`` for
+    ``samples`` documents) against the index as the run left it."""
     settings = client.settings
     client.make_searchable()
     hits = client.runtime.es.search(index=settings.pages_alias, size=samples)["hits"]["hits"]
     started = time.perf_counter()
-    for hit in hits:
-        find_original(client.runtime.es, settings.pages_alias, hit["_source"], settings.duplicate_similarity)
+    find_originals(client.runtime.es, settings.pages_alias, [hit["_source"] for hit in hits],
+                   settings.duplicate_similarity)
     return (time.perf_counter() - started) * 1000 / max(1, len(hits))
 
 
@@ -363,7 +363,7 @@ def summary_rows(results: Figures) -> list[Row]:
         Row("readq", "x ceiling by CPU (ceiling ms / readq ms)", _ratio(cpu["ceiling"], cpu["readq"])),
         Row("naive", "CPU ms per page (worker, Redis, noida-db)", cpu["naive"]),
         Row("readq", "Redis commands per page (server-wide)", _get(results, "readq", "redis_commands_per_page")),
-        Row("readq", "ms per dedup search, after the run (ES)", _get(results, "readq", "dedup_search_ms")),
+        Row("readq", "dedup _msearch of 20: ms per document (ES)", _get(results, "readq", "dedup_search_ms")),
         Row("enqueue", "URLs/s", enqueue, ">= 20,000", _at_least(enqueue, 20_000)),
         Row("enqueue", "Redis bytes per queued URL (used_memory)", per_url, "< 1024", _below(per_url, 1024)),
         Row("enqueue", "Redis bytes per queued URL (its keys)", _get(results, "enqueue", "key_bytes_per_url")),
@@ -470,6 +470,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         help="threads of the one fetch worker process (default: READQ_FETCH_CONCURRENCY's default)")
     parser.add_argument("--latency", type=float, default=1.0, help="seconds per response in the slow scenario")
     parser.add_argument("--redis-url", help="an existing Redis to use (default: a redis-server of the run's own)")
+    parser.add_argument("--events", action="store_true",
+                        help="readq workers send Celery task events (as while Flower watches): per-task runtimes "
+                             "and queue waits, at their cost")
     parser.add_argument("--json", type=Path, help="also write every figure here")
     args = parser.parse_args(argv)
     unknown = set(args.only.split(",")) - set(SCENARIOS)
@@ -487,7 +490,7 @@ def run_scenarios(args: argparse.Namespace, bench: Bench) -> Figures:
         "slow": lambda: run_slow(bench, args.slow_pages, args.slow_hosts, args.latency, args.slow_threads),
     }
     with ServerFarm(bench.pages, args.hosts) as farm:
-        runs["readq"] = lambda: run_readq(bench, farm, args.pages)
+        runs["readq"] = lambda: run_readq(bench, farm, args.pages, task_events=args.events)
         runs["naive"] = lambda: run_naive(bench, farm, args.pages, args.naive_concurrency)
         for name in SCENARIOS:
             if name in only:

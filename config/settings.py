@@ -83,6 +83,9 @@ class Settings(BaseSettings):
     publish_batch_size: int = 1000  # messages per Redis pipeline
 
     # Observability
+    # Celery task events cost a Redis PUBLISH per task state; Flower, while it runs, asks workers for them every
+    # 5 s anyway (its --enable_events default), so by default they flow only while someone watches. True: always.
+    task_events: bool = False
     metrics_port: int = 9808  # fetch, extract and index workers serve /metrics on this port, +1 and +2; 0: off
     log_format: str = Field(default="auto", pattern="^(auto|json|text)$")  # auto: JSON unless on a terminal
     kibana_url: str | None = None  # where `readq setup` imports the saved objects (dashboard, data views)

@@ -1,4 +1,7 @@
-"""Stage 2: take the fetched body from Redis, extract the article, hand the document to the index stage."""
+"""Stage 2: take the fetched body from Redis, extract the article, hand the document to the index stage.
+
+Nothing here waits on Elasticsearch: the near-duplicate search belongs to the index stage, whose threads share
+one ``_msearch`` per group, so that extract processes only compute."""
 
 from __future__ import annotations
 
@@ -12,9 +15,8 @@ from tasks.index import index
 from tasks.runtime import get_runtime
 from workers import metrics
 from workers.decoding import decode_html
-from workers.dedup import find_original
 from workers.documents import PageRef, build_document
-from workers.errors import DuplicateContent, PageExpired
+from workers.errors import PageExpired
 from workers.progress import State
 
 _settings = get_settings()
@@ -40,16 +42,6 @@ def extract(self: ReadqTask, url: str, batch: str, page: dict[str, Any]) -> None
     if document["content_hash"] == ref.previous_hash:
         runtime.recorder.record(url, batch, State.UNCHANGED, stage="extract", http_status=ref.status)
     else:
-        _mark_duplicate(document)
         index.apply_async(args=(url, batch, document), argsrepr=repr((url, batch)))
     runtime.pages.delete(ref.body_key)
 
-
-def _mark_duplicate(document: dict[str, Any]) -> None:
-    settings = get_runtime().settings
-    original = find_original(get_runtime().es, settings.pages_alias, document, settings.duplicate_similarity)
-    if original is None:
-        return
-    if settings.skip_duplicates:
-        raise DuplicateContent(f"{document['url']} duplicates {original}", original=original)
-    document["duplicate_of"] = original

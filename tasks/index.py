@@ -1,4 +1,5 @@
-"""Stage 3: write the document through the group-commit bulk indexer; return only once Elasticsearch has it."""
+"""Stage 3: link the document to the page it duplicates, if any, then write it through the group-commit bulk
+indexer; return only once Elasticsearch has it."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from tasks.base import ReadqTask
 from tasks.runtime import get_runtime
 from workers import metrics
 from workers.documents import document_id
+from workers.errors import DuplicateContent
 from workers.progress import State
 
 _settings = get_settings()
@@ -21,10 +23,14 @@ WAIT_FOR_BULK = _settings.es_request_timeout + _settings.bulk_flush_ms / 1000 + 
 def index(self: ReadqTask, url: str, batch: str, document: dict[str, Any]) -> None:
     runtime = get_runtime()
     recorder = runtime.recorder
+    original = runtime.duplicates.find(document, timeout=WAIT_FOR_BULK)
+    if original is not None:
+        if _settings.skip_duplicates:
+            raise DuplicateContent(f"{url} duplicates {original}", original=original)
+        document["duplicate_of"] = original
     page_action = ({"index": {"_index": _settings.pages_alias, "_id": document_id(document)}}, document)
     status_action = recorder.status_action(url, batch, State.INDEXED, stage="index",
-                                           http_status=document.get("http_status"),
-                                           duplicate_of=document.get("duplicate_of"))
+                                           http_status=document.get("http_status"), duplicate_of=original)
     runtime.page_indexer.write([page_action, status_action], timeout=WAIT_FOR_BULK)
     recorder.progress.move(batch, document_id(document), State.INDEXED)
     metrics.PAGES_INDEXED.inc()

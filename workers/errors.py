@@ -17,12 +17,12 @@
     │       └── ServerError        5xx, 408 or 429: worth retrying
     ├── ExtractError               extract stage
     │   ├── PageExpired            the fetched body is no longer in Redis
-    │   ├── DuplicateContent       the text duplicates an indexed page (READQ_SKIP_DUPLICATES)
     │   ├── MemoryLimitExceeded    the worker process ran out of memory on the page
     │   └── NoReadableContent
     └── IndexingError              index stage
         ├── ElasticsearchUnavailable
-        └── DocumentRejected       Elasticsearch refused this document alone
+        ├── DocumentRejected       Elasticsearch refused this document alone
+        └── DuplicateContent       the text duplicates an indexed page (READQ_SKIP_DUPLICATES)
 """
 
 from __future__ import annotations
@@ -148,16 +148,6 @@ class PageExpired(ExtractError):
     reason = "page_expired"
 
 
-class DuplicateContent(ExtractError):
-    """Raised by the extract stage, with READQ_SKIP_DUPLICATES, for a page whose text duplicates another's."""
-
-    reason = "duplicate"
-
-    def __init__(self, message: str, *, original: str) -> None:
-        super().__init__(message)
-        self.original = original
-
-
 class MemoryLimitExceeded(ExtractError):
     """Raised when a worker process runs out of memory handling a page."""
 
@@ -186,6 +176,16 @@ class DocumentRejected(IndexingError):
     """Raised by the index stage when Elasticsearch refused this one document of a _bulk request."""
 
     reason = "document_rejected"
+
+
+class DuplicateContent(IndexingError):
+    """Raised by the index stage, with READQ_SKIP_DUPLICATES, for a page whose text duplicates another's."""
+
+    reason = "duplicate"
+
+    def __init__(self, message: str, *, original: str) -> None:
+        super().__init__(message)
+        self.original = original
 
 
 #: Errors a task retries with backoff; every other ReadqError is final at once.

@@ -1,9 +1,8 @@
 """Group commit into Elasticsearch: many callers, one ``_bulk`` request, each caller told how its part fared.
 
 A caller submits a *unit* (one or more bulk actions that belong together, e.g. a page and its status record)
-and gets a future. A background thread sends everything pending as one ``_bulk`` when ``max_docs`` units wait,
-``max_bytes`` are buffered, or the oldest has waited ``flush_interval`` seconds; then it resolves each future
-from that unit's items: success, :class:`DocumentRejected` for that unit alone, or
+and gets a future. Everything pending goes out as one ``_bulk`` (see :mod:`workers.groupcommit` for when);
+then each future is resolved from that unit's items: success, :class:`DocumentRejected` for that unit alone, or
 :class:`ElasticsearchUnavailable` when the request as a whole failed or Elasticsearch pushed back.
 """
 
@@ -11,18 +10,17 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass, field
 from typing import Any
 
 from elasticsearch import ApiError, Elasticsearch, TransportError
 
 from config.settings import Settings
 from workers.errors import DocumentRejected, ElasticsearchUnavailable, IndexingError
+from workers.groupcommit import GroupCommit, Unit
 
 logger = logging.getLogger(__name__)
 
@@ -32,15 +30,7 @@ HOLD_BACKOFF_MIN, HOLD_BACKOFF_MAX = 1.0, 30.0  # s between tries while Elastics
 CONFLICT = 409  # an external version already newer: the newer record wins, which is what we want
 
 
-@dataclass
-class _Unit:
-    actions: list[Action]
-    size: int
-    future: Future[None] = field(default_factory=Future)
-    queued_at: float = field(default_factory=time.monotonic)
-
-
-class BulkIndexer:
+class BulkIndexer(GroupCommit[list[Action]]):
     def __init__(self, *, es: Elasticsearch, max_docs: int, max_bytes: int, flush_interval: float,
                  on_flush: Callable[[int, float], None] | None = None, hold_when_unavailable: int = 0) -> None:
         """``on_flush(units, seconds)`` is told the size and duration of each _bulk request.
@@ -53,16 +43,7 @@ class BulkIndexer:
         self.on_flush = on_flush
         self.hold_when_unavailable = hold_when_unavailable
         self._backoff = 0.0
-        self.max_docs = max_docs
-        self.max_bytes = max_bytes
-        self.flush_interval = flush_interval
-        self._pending: list[_Unit] = []
-        self._pending_bytes = 0
-        self._wakeup = threading.Condition()
-        self._closed = False
-        self._flush_now = False
-        self._thread = threading.Thread(target=self._run, name="readq-bulk", daemon=True)
-        self._thread.start()
+        super().__init__(max_items=max_docs, max_bytes=max_bytes, flush_interval=flush_interval, name="readq-bulk")
 
     @classmethod
     def from_settings(cls, settings: Settings, es: Elasticsearch, *, flush_ms: int | None = None,
@@ -79,16 +60,7 @@ class BulkIndexer:
 
     def submit(self, actions: list[Action]) -> Future[None]:
         size = sum(len(json.dumps(a)) + (len(json.dumps(s)) if s is not None else 0) for a, s in actions)
-        unit = _Unit(actions=actions, size=size)
-        with self._wakeup:
-            if self._closed:
-                raise IndexingError("the bulk indexer is closed")
-            self._pending.append(unit)
-            self._pending_bytes += size
-            first = len(self._pending) == 1  # the flusher sleeps until something is pending: start its clock
-            if first or len(self._pending) >= self.max_docs or self._pending_bytes >= self.max_bytes:
-                self._wakeup.notify()
-        return unit.future
+        return self._enqueue(actions, size)
 
     def write(self, actions: list[Action], timeout: float) -> None:
         """Submit a unit and wait until the ``_bulk`` request holding it has succeeded."""
@@ -97,64 +69,11 @@ class BulkIndexer:
         except FutureTimeout as exc:
             raise ElasticsearchUnavailable(f"no answer from Elasticsearch within {timeout:g} s") from exc
 
-    def flush(self) -> None:
-        """Send what is pending now instead of waiting for the size or time trigger."""
-        with self._wakeup:
-            self._flush_now = True
-            self._wakeup.notify()
-
-    def close(self, timeout: float = 30.0) -> None:
-        """Flush what is pending and stop the flusher thread."""
-        with self._wakeup:
-            self._closed = True
-            self._wakeup.notify()
-        self._thread.join(timeout)
-
-    def _run(self) -> None:
-        while True:
-            with self._wakeup:
-                while not self._due():
-                    if self._closed and not self._pending:
-                        return
-                    self._wakeup.wait(self._time_left())
-                units, self._pending, self._pending_bytes, self._flush_now = self._pending, [], 0, False
-            held = self._send(units)
-            if held:
-                self._hold(held)
-
-    def _hold(self, units: list[_Unit]) -> None:
-        """Put a failed request's units back in front and wait before trying again (the backoff doubles)."""
-        self._backoff = min(max(2 * self._backoff, HOLD_BACKOFF_MIN), HOLD_BACKOFF_MAX)
-        with self._wakeup:
-            kept = (units + self._pending)[-self.hold_when_unavailable:]
-            for dropped in (units + self._pending)[: len(units) + len(self._pending) - len(kept)]:
-                dropped.future.set_exception(ElasticsearchUnavailable("dropped: too many records held"))
-            self._pending = kept
-            self._pending_bytes = sum(unit.size for unit in kept)
-            self._wakeup.wait(self._backoff)
-
-    def _due(self) -> bool:
-        time_left = self._time_left()
-        if time_left is None:
-            return False
-        return (
-            self._closed
-            or self._flush_now
-            or len(self._pending) >= self.max_docs
-            or self._pending_bytes >= self.max_bytes
-            or time_left <= 0
-        )
-
-    def _time_left(self) -> float | None:
-        if not self._pending:
-            return None
-        return self.flush_interval - (time.monotonic() - self._pending[0].queued_at)
-
-    def _send(self, units: list[_Unit]) -> list[_Unit]:
-        """Send one _bulk request and settle its units' futures; return the units to hold for another try."""
+    def _send(self, units: list[Unit[list[Action]]]) -> None:
+        """Send one _bulk request and settle its units' futures, or hold them for another try."""
         operations: list[dict[str, Any]] = []
         for unit in units:
-            for action, source in unit.actions:
+            for action, source in unit.item:
                 operations.append(action)
                 if source is not None:
                     operations.append(source)
@@ -164,28 +83,34 @@ class BulkIndexer:
         except (TransportError, ApiError) as exc:
             if self.hold_when_unavailable and not self._closed:
                 logger.warning("Elasticsearch unavailable; holding %d records: %s", len(units), exc)
-                return units
+                self._hold(units)
+                return
             error = ElasticsearchUnavailable(f"_bulk of {len(units)} documents failed: {exc}")
             for unit in units:
                 unit.future.set_exception(error)
-            return []
+            return
         except Exception as exc:  # the flusher thread must survive anything and still answer every caller
             logger.exception("unexpected error in _bulk")
             for unit in units:
                 unit.future.set_exception(IndexingError(f"_bulk failed unexpectedly: {exc!r}"))
-            return []
+            return
         self._backoff = 0.0
         if self.on_flush is not None:
             self.on_flush(len(units), time.monotonic() - started)
         items = iter(response["items"])
         for unit in units:
-            errors = [_item_error(next(items)) for _ in unit.actions]
+            errors = [_item_error(next(items)) for _ in unit.item]
             first = next((e for e in errors if e is not None), None)
             if first is None:
                 unit.future.set_result(None)
             else:
                 unit.future.set_exception(first)
-        return []
+
+    def _hold(self, units: list[Unit[list[Action]]]) -> None:
+        """Put a failed request's units back in front and wait before trying again (the backoff doubles)."""
+        self._backoff = min(max(2 * self._backoff, HOLD_BACKOFF_MIN), HOLD_BACKOFF_MAX)
+        for dropped in self._put_back(units, keep=self.hold_when_unavailable, wait=self._backoff):
+            dropped.future.set_exception(ElasticsearchUnavailable("dropped: too many records held"))
 
 
 def _item_error(item: dict[str, Any]) -> IndexingError | None:

@@ -43,7 +43,7 @@ def worker_command(stage: str, settings: Settings, *, concurrency: int | None = 
         "-n", f"{stage}-{os.getpid()}@%h",
         "-c", str(concurrency or default),
         "--loglevel", loglevel,
-        "-E",
+        *(["-E"] if settings.task_events else []),
         # Gossip and mingle talk worker-to-worker, which readq never needs; gossip's channel is also the one that
         # trips kombu when Redis restarts (celery/kombu#582), so both stay off.
         "--without-gossip", "--without-mingle",

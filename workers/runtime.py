@@ -10,6 +10,7 @@ from elasticsearch import ApiError, Elasticsearch, TransportError
 
 from config.settings import Settings
 from workers import metrics
+from workers.dedup import DuplicateFinder
 from workers.elastic import make_client
 from workers.extractor import Extractor
 from workers.fetcher import Fetcher
@@ -90,6 +91,10 @@ class Runtime:
         return BulkIndexer.from_settings(self.settings, self.es, on_flush=metrics.observe_bulk)
 
     @cached_property
+    def duplicates(self) -> DuplicateFinder:
+        return DuplicateFinder.from_settings(self.settings, self.es)
+
+    @cached_property
     def recorder(self) -> StateRecorder:
         status_writer = BulkIndexer.from_settings(self.settings, self.es, flush_ms=self.settings.status_flush_ms,
                                                   hold_when_unavailable=STATUS_RECORDS_HELD)
@@ -97,7 +102,7 @@ class Runtime:
                              status_alias=self.settings.status_alias)
 
     def close(self) -> None:
-        """Flush what the bulk indexers still hold and stop their threads."""
-        for name in ("page_indexer", "recorder"):
+        """Flush what the group-commit writers still hold and stop their threads."""
+        for name in ("duplicates", "page_indexer", "recorder"):
             if name in self.__dict__:
                 self.__dict__[name].close()

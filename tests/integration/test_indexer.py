@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -10,6 +11,8 @@ import pytest
 from elasticsearch import Elasticsearch
 
 from readq import Client
+from workers.dedup import DuplicateFinder, fingerprint
+from workers.documents import content_hash
 from workers.elastic import make_client
 from workers.errors import DocumentRejected, ElasticsearchUnavailable
 from workers.indexer import BulkIndexer
@@ -68,6 +71,49 @@ def test_an_unreachable_cluster_is_retryable_unavailability(client: Client) -> N
     finally:
         indexer.close()
 
+
+
+def article(url: str, text: str) -> dict[str, Any]:
+    prints = fingerprint(text)
+    return {"url": url, "text": text, "content_hash": content_hash(text), "minhash": prints.signature,
+            "minhash_bands": prints.bands, "fetched_at": "2026-11-24T10:00:00+00:00"}
+
+
+def story(tag: str, extra: str = "") -> str:
+    """300 words drawn from a vocabulary by ``tag``: different tags share almost no 3-word sequence."""
+    words = random.Random(tag).choices([f"word{n}" for n in range(500)], k=300)
+    return " ".join(words) + extra
+
+
+def test_near_duplicates_are_found_within_one_group_and_in_the_index(client: Client) -> None:
+    tag = uuid.uuid4().hex
+    finder = DuplicateFinder.from_settings(client.settings, client.runtime.es)
+    first, near, unrelated = (article(f"http://dup.test/{tag}/{n}", text) for n, text in
+                              enumerate([story(tag), story(tag, " And one more line."), story(uuid.uuid4().hex)]))
+    try:
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            same_group = [pool.submit(finder.find, d, 30) for d in (first, near, unrelated)]
+            originals = [f.result() for f in same_group]
+        BulkIndexer.from_settings(client.settings, client.runtime.es).write(
+            [({"index": {"_index": client.settings.pages_alias, "_id": f"dup-{tag}"}}, first)], timeout=30)
+        client.make_searchable()
+        later_copy = finder.find(article(f"http://dup.test/{tag}/copy", story(tag)), timeout=30)
+        itself = finder.find(first, timeout=30)
+    finally:
+        finder.close()
+
+    assert originals == [None, first["url"], None]
+    assert later_copy == first["url"]
+    assert itself is None  # a page re-indexed under its own URL is no one's copy
+
+
+def test_dedup_never_blocks_indexing_when_the_cluster_is_unreachable(client: Client) -> None:
+    settings = client.settings.model_copy(update={"es_url": "http://127.0.0.1:1", "es_request_timeout": 2})
+    finder = DuplicateFinder.from_settings(settings, make_client(settings))
+    try:
+        assert finder.find(article("http://dup.test/alone", story("alone")), timeout=30) is None
+    finally:
+        finder.close()
 
 def test_templates_map_fields_explicitly_and_ignore_unknown_ones(client: Client) -> None:
     mapping = client.runtime.es.indices.get_mapping(index=client.settings.pages_alias)
