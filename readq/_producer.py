@@ -10,7 +10,6 @@ was queued.
 from __future__ import annotations
 
 import itertools
-import json
 import logging
 import uuid
 from collections import Counter
@@ -20,6 +19,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 import redis
 from celery import Celery
 
@@ -135,7 +135,8 @@ class FetchQueue:
         """A kombu envelope around a Celery protocol-2 message for ``readq.fetch(url, batch)``."""
         task_id = str(uuid.uuid4())
         # The delivery tag only has to be unique among unacknowledged messages; the task id is.
-        return _ENVELOPE % (json.dumps(json.dumps([[url, batch], {}, {}])), task_id, task_id, self.routing_key)
+        body = orjson.dumps([[url, batch], {}, {}]).decode()
+        return _ENVELOPE % (orjson.dumps(body).decode(), task_id, task_id, self.routing_key)
 
 
 def _valid_urls(urls: Iterable[str], receipt: BatchReceipt) -> Iterator[str]:

@@ -12,6 +12,7 @@ from importlib import resources
 from typing import Any
 
 from elasticsearch import Elasticsearch
+from elasticsearch.serializer import OrjsonSerializer
 
 from config.settings import Settings
 
@@ -32,7 +33,8 @@ def make_client(settings: Settings) -> Elasticsearch:
         options["verify_certs"] = settings.es_verify_certs
         if settings.es_ca_certs:
             options["ca_certs"] = settings.es_ca_certs
-    return Elasticsearch(settings.es_url, **options)
+    # orjson: documents (text, MinHash signatures) and search answers are most of what crosses this client.
+    return Elasticsearch(settings.es_url, serializer=OrjsonSerializer(), **options)
 
 
 def _mappings(name: str) -> dict[str, Any]:

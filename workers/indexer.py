@@ -8,14 +8,15 @@ then each future is resolved from that unit's items: success, :class:`DocumentRe
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from elasticsearch import ApiError, Elasticsearch, TransportError
 
 from config.settings import Settings
@@ -30,7 +31,20 @@ HOLD_BACKOFF_MIN, HOLD_BACKOFF_MAX = 1.0, 30.0  # s between tries while Elastics
 CONFLICT = 409  # an external version already newer: the newer record wins, which is what we want
 
 
-class BulkIndexer(GroupCommit[list[Action]]):
+@dataclass(frozen=True)
+class _Encoded:
+    """A unit's actions, serialised once, as the lines of a ``_bulk`` body."""
+
+    actions: int
+    ndjson: bytes
+
+    @classmethod
+    def of(cls, actions: list[Action]) -> _Encoded:
+        lines = [orjson.dumps(line) for action, source in actions for line in (action, source) if line is not None]
+        return cls(actions=len(actions), ndjson=b"\n".join(lines) + b"\n")
+
+
+class BulkIndexer(GroupCommit[_Encoded]):
     def __init__(self, *, es: Elasticsearch, max_docs: int, max_bytes: int, flush_interval: float,
                  on_flush: Callable[[int, float], None] | None = None, hold_when_unavailable: int = 0) -> None:
         """``on_flush(units, seconds)`` is told the size and duration of each _bulk request.
@@ -59,8 +73,8 @@ class BulkIndexer(GroupCommit[list[Action]]):
         )
 
     def submit(self, actions: list[Action]) -> Future[None]:
-        size = sum(len(json.dumps(a)) + (len(json.dumps(s)) if s is not None else 0) for a, s in actions)
-        return self._enqueue(actions, size)
+        encoded = _Encoded.of(actions)
+        return self._enqueue(encoded, len(encoded.ndjson))
 
     def write(self, actions: list[Action], timeout: float) -> None:
         """Submit a unit and wait until the ``_bulk`` request holding it has succeeded."""
@@ -69,17 +83,13 @@ class BulkIndexer(GroupCommit[list[Action]]):
         except FutureTimeout as exc:
             raise ElasticsearchUnavailable(f"no answer from Elasticsearch within {timeout:g} s") from exc
 
-    def _send(self, units: list[Unit[list[Action]]]) -> None:
+    def _send(self, units: list[Unit[_Encoded]]) -> None:
         """Send one _bulk request and settle its units' futures, or hold them for another try."""
-        operations: list[dict[str, Any]] = []
-        for unit in units:
-            for action, source in unit.item:
-                operations.append(action)
-                if source is not None:
-                    operations.append(source)
         started = time.monotonic()
         try:
-            response = self.es.bulk(operations=operations)
+            # Bytes go out as they are (the client's NDJSON serializer forwards them), though typed as mappings.
+            body: Any = b"".join(unit.item.ndjson for unit in units)
+            response = self.es.bulk(operations=body)
         except (TransportError, ApiError) as exc:
             if self.hold_when_unavailable and not self._closed:
                 logger.warning("Elasticsearch unavailable; holding %d records: %s", len(units), exc)
@@ -99,14 +109,14 @@ class BulkIndexer(GroupCommit[list[Action]]):
             self.on_flush(len(units), time.monotonic() - started)
         items = iter(response["items"])
         for unit in units:
-            errors = [_item_error(next(items)) for _ in unit.item]
+            errors = [_item_error(next(items)) for _ in range(unit.item.actions)]
             first = next((e for e in errors if e is not None), None)
             if first is None:
                 unit.future.set_result(None)
             else:
                 unit.future.set_exception(first)
 
-    def _hold(self, units: list[Unit[list[Action]]]) -> None:
+    def _hold(self, units: list[Unit[_Encoded]]) -> None:
         """Put a failed request's units back in front and wait before trying again (the backoff doubles)."""
         self._backoff = min(max(2 * self._backoff, HOLD_BACKOFF_MIN), HOLD_BACKOFF_MAX)
         for dropped in self._put_back(units, keep=self.hold_when_unavailable, wait=self._backoff):

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -48,8 +49,12 @@ def test_url_id_is_sha256_of_the_normalised_url() -> None:
     assert url_id(normalize_url("HTTP://EXAMPLE.com:80")) == url_id("http://example.com/")
 
 
-def test_domain_of() -> None:
-    assert domain_of("https://News.Example.com:8080/x") == "news.example.com"
+@pytest.mark.parametrize("url", ["https://News.Example.com:8080/x", "http://user:pw@news.example.com?q=1",
+                                 "http://[::1]:8000/a#f", "HTTP://example.com", "http://xn--mnchen-3ya.de/ü",
+                                 "mailto:someone@example.com", "not a url", ""])
+def test_domain_of_is_what_urlsplit_says(url: str) -> None:
+    assert domain_of(url) == (urlsplit(url).hostname or "").lower()
+    assert domain_of(url) == domain_of(url)  # and the same from the cache
 
 
 def _random_plain_url(rng: random.Random) -> str:
