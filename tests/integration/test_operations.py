@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
+import signal
 import socket
+import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 
@@ -17,8 +21,11 @@ from readq import Client
 from readq._progress import follow_batch, watch_status
 from tests.integration.test_cli import run
 from tests.support.httpserver import LocalSite
-from tests.support.services import WorkerProcess, drop_indices, free_port, wait_for
+from tests.support.services import WorkerProcess, drop_indices, free_port, settings_env, wait_for
 from tests.support.waiting import wait_finished
+from workers.launcher import flower_command
+
+FLOWER_EVENTS_ENABLE_INTERVAL = 6  # s: Flower's --events_enable_interval (5 s), and a margin
 
 
 def consecutive_free_ports(count: int) -> int:
@@ -130,3 +137,31 @@ def test_doctor_passes_with_workers_and_names_the_fix_when_a_part_is_missing(wor
     assert checks[f"alias {workers.settings.pages_alias}"]["level"] == "ok"
     assert broken.returncode == 1
     assert "FAIL  elasticsearch: http://127.0.0.1:1" in broken.stdout and "fix: start Elasticsearch" in broken.stdout
+
+
+def test_flower_sees_every_stage_s_tasks_though_workers_send_no_events_by_default(
+    workers: Client, site: LocalSite, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    assert not workers.settings.task_events
+    port = free_port()
+    env = {**os.environ, **settings_env(workers.settings), "FLOWER_UNAUTHENTICATED_API": "true"}
+    log = (tmp_path_factory.mktemp("flower") / "flower.log").open("w")
+    flower = subprocess.Popen(flower_command(workers.settings.model_copy(update={"flower_port": port})), env=env,
+                              stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        api = f"http://127.0.0.1:{port}/api"
+        wait_for(lambda: requests.get(f"{api}/workers", timeout=5).ok, "Flower", timeout=60)
+        time.sleep(FLOWER_EVENTS_ENABLE_INTERVAL)  # Flower asks the workers for events every 5 s
+        url = site.url(f"/pages/news-de.html?flower={uuid.uuid4().hex}")
+        wait_finished(workers, workers.enqueue([url], f"flower-{uuid.uuid4().hex[:6]}").batch)
+
+        def seen_names() -> set[str]:
+            tasks = requests.get(f"{api}/tasks", timeout=5).json().values()
+            names = {t["name"] for t in tasks if url in (t.get("args") or "") and t.get("state") == "SUCCESS"}
+            return names if len(names) == 3 else set()
+
+        assert wait_for(seen_names, "Flower's task list", timeout=30) == {"readq.fetch", "readq.extract", "readq.index"}
+    finally:
+        os.killpg(flower.pid, signal.SIGTERM)
+        flower.wait(timeout=30)
+        log.close()
