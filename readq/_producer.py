@@ -3,8 +3,8 @@
 Fetch tasks are written straight to the fetch queue's Redis list, one ``LPUSH`` per chunk, as the smallest message
 Celery's worker accepts (protocol 2: the task name, id and ``argsrepr`` for Flower in the headers,
 ``[args, kwargs, embed]`` as the body): about 500 bytes instead of the 1,100 that ``send_task`` writes (origin,
-reply_to, base64 body...), and no per-message trip through kombu. No ``task-sent`` event is sent for them; the batch's own counters say what
-was queued.
+reply_to, base64 body...), and no per-message trip through kombu. No ``task-sent`` event is sent for them; the
+batch's own counters say what was queued.
 """
 
 from __future__ import annotations

@@ -321,7 +321,8 @@ def worker(queues: str | None, concurrency: int | None, loglevel: str, as_json: 
     emit({"workers": commands}, as_json,
          lambda: click.echo(f"starting {', '.join(stages)} worker(s); Ctrl-C stops them", err=True))
     for stage, command in commands.items():
-        supervisor.start(f"{stage} worker", command, env=worker_env(stage, settings, os.environ))
+        env = worker_env(stage, settings, os.environ, concurrency=concurrency)
+        supervisor.start(f"{stage} worker", command, env=env)
     sys.exit(supervisor.run())
 
 

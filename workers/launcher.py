@@ -51,10 +51,14 @@ def worker_command(stage: str, settings: Settings, *, concurrency: int | None = 
     ]
 
 
-def worker_env(stage: str, settings: Settings, base: Mapping[str, str]) -> dict[str, str]:
+def worker_env(stage: str, settings: Settings, base: Mapping[str, str], *,
+               concurrency: int | None = None) -> dict[str, str]:
     """The stage worker's environment: its own metrics port, and for the prefork stage a private directory
-    where its children's metrics meet (prometheus_client's multiprocess mode)."""
+    where its children's metrics meet (prometheus_client's multiprocess mode). A ``concurrency`` given on the
+    command line becomes the stage's setting too, so that the worker sizes its Redis pools for its threads."""
     env = dict(base)
+    if concurrency is not None:
+        env[f"READQ_{stage.upper()}_CONCURRENCY"] = str(concurrency)
     if settings.metrics_port:
         env["READQ_METRICS_PORT"] = str(settings.metrics_port + STAGES.index(stage))
         if stage == "extract":

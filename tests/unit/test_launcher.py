@@ -3,8 +3,9 @@ from __future__ import annotations
 import pytest
 from pydantic import SecretStr
 
+from config.celery import celery_config
 from config.settings import Settings
-from workers.launcher import flower_command, flower_env, worker_command
+from workers.launcher import flower_command, flower_env, worker_command, worker_env
 
 
 def test_each_stage_runs_in_the_pool_that_suits_it() -> None:
@@ -16,6 +17,21 @@ def test_each_stage_runs_in_the_pool_that_suits_it() -> None:
     assert "--max-memory-per-child" in extract
     assert index[index.index("-P") + 1] == "threads" and index[index.index("-c") + 1] == "50"
     assert [cmd[cmd.index("-Q") + 1] for cmd in (fetch, extract, index)] == ["fetch", "extract", "index"]
+
+
+def test_a_concurrency_from_the_command_line_sizes_the_worker_s_redis_pools(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = Settings(_env_file=None, metrics_port=0)
+    env = worker_env("fetch", settings, {"PATH": "/bin"}, concurrency=256)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+
+    in_the_worker = celery_config(Settings(_env_file=None))
+
+    assert env["READQ_FETCH_CONCURRENCY"] == "256"
+    assert in_the_worker["broker_transport_options"]["max_connections"] > 2 * 256  # type: ignore[index]
+    assert "READQ_FETCH_CONCURRENCY" not in worker_env("fetch", settings, {})
 
 
 def test_unknown_stage_is_refused() -> None:
