@@ -22,7 +22,6 @@ class Queue(StrEnum):
 
 
 RESTORE_SCANS_PER_TIMEOUT = 40
-SPARE_CONNECTIONS = 10  # the consumer, events, control and the worker's own clients
 
 TASK_ROUTES = {
     "readq.fetch": {"queue": Queue.FETCH.value},
@@ -43,9 +42,9 @@ def celery_config(settings: Settings) -> dict[str, object]:
             "unacked_restore_throttle": max(1, min(10, settings.visibility_timeout // RESTORE_SCANS_PER_TIMEOUT)),
             # kombu's Redis pool holds 10 connections by default; every thread of a threads-pool worker acks,
             # publishes and retries through it, and "Too many connections" there leaves messages unacked.
-            "max_connections": 2 * _threads(settings) + SPARE_CONNECTIONS,
+            "max_connections": 2 * settings.redis_pool_size,
         },
-        "broker_pool_limit": _threads(settings) + SPARE_CONNECTIONS,
+        "broker_pool_limit": settings.redis_pool_size,
         "broker_connection_retry_on_startup": True,
         "broker_connection_max_retries": None,
         "task_routes": TASK_ROUTES,
@@ -64,11 +63,6 @@ def celery_config(settings: Settings) -> dict[str, object]:
         "worker_send_task_events": settings.task_events,
         "task_send_sent_event": settings.task_events,
     }
-
-
-def _threads(settings: Settings) -> int:
-    """The most threads one worker process runs tasks in."""
-    return max(settings.fetch_concurrency, settings.index_concurrency)
 
 
 def create_app(settings: Settings | None = None) -> Celery:

@@ -97,6 +97,12 @@ class Settings(BaseSettings):
     flower_basic_auth: SecretStr | None = None  # "user:password"
 
     @property
+    def redis_pool_size(self) -> int:
+        """Connections a worker process's Redis clients may open: one per task thread (the most threads a stage
+        runs), plus the consumer, events, control and readq's own background threads."""
+        return max(self.fetch_concurrency, self.index_concurrency) + 10
+
+    @property
     def pages_alias(self) -> str:
         return f"{self.index_prefix}-pages"
 

@@ -34,7 +34,9 @@ class Runtime:
 
     @cached_property
     def redis(self) -> redis.Redis:
-        return redis.Redis.from_url(self.settings.redis_url, health_check_interval=30)
+        # redis-py caps a pool at 100 connections; a fetch worker may run more threads than that.
+        return redis.Redis.from_url(self.settings.redis_url, health_check_interval=30,
+                                    max_connections=self.settings.redis_pool_size)
 
     @cached_property
     def es(self) -> Elasticsearch:

@@ -6,6 +6,7 @@ from pydantic import SecretStr
 from config.celery import celery_config
 from config.settings import Settings
 from workers.launcher import flower_command, flower_env, worker_command, worker_env
+from workers.runtime import Runtime
 
 
 def test_each_stage_runs_in_the_pool_that_suits_it() -> None:
@@ -27,10 +28,11 @@ def test_a_concurrency_from_the_command_line_sizes_the_worker_s_redis_pools(
     for name, value in env.items():
         monkeypatch.setenv(name, value)
 
-    in_the_worker = celery_config(Settings(_env_file=None))
+    in_the_worker = Settings(_env_file=None)
 
     assert env["READQ_FETCH_CONCURRENCY"] == "256"
-    assert in_the_worker["broker_transport_options"]["max_connections"] > 2 * 256  # type: ignore[index]
+    assert celery_config(in_the_worker)["broker_transport_options"]["max_connections"] > 2 * 256  # type: ignore[index]
+    assert Runtime(in_the_worker).redis.connection_pool.max_connections > 256  # readq's own client, too
     assert "READQ_FETCH_CONCURRENCY" not in worker_env("fetch", settings, {})
 
 
