@@ -11,7 +11,7 @@ Scenarios (``--only``, comma-separated; all by default):
            ``es.index(refresh=True)`` per document, default prefork worker);
 - enqueue: ``Client.enqueue`` of 100,000 distinct URLs with no worker running, and Redis memory per queued URL;
 - slow:    every response (robots.txt too) delayed by --latency (1 s) from --slow-hosts servers; one fetch worker
-           process with --slow-threads threads (64), alone: pages fetched per second and peak concurrent requests; then
+           process with --slow-threads threads (256), alone: pages fetched per second and peak concurrent requests; then
            an extract+index worker finishes the batch.
 
 Everything runs on 127.0.0.1: a redis-server of its own (unless --redis-url), noida-db (unless READQ_ES_URL is
@@ -466,7 +466,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--enqueue-urls", type=int, default=100_000)
     parser.add_argument("--slow-pages", type=int, default=1000)
     parser.add_argument("--slow-hosts", type=int, default=500)
-    parser.add_argument("--slow-threads", type=int, default=64,
+    parser.add_argument("--slow-threads", type=int, default=Settings.model_fields["fetch_concurrency"].default,
                         help="threads of the one fetch worker process (default: READQ_FETCH_CONCURRENCY's default)")
     parser.add_argument("--latency", type=float, default=1.0, help="seconds per response in the slow scenario")
     parser.add_argument("--redis-url", help="an existing Redis to use (default: a redis-server of the run's own)")

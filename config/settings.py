@@ -32,7 +32,7 @@ class Settings(BaseSettings):
 
     # Broker and reliability
     visibility_timeout: int = 3600  # s; longer than any task, retry countdown or ETA
-    fetch_concurrency: int = 64  # threads per fetch worker process
+    fetch_concurrency: int = 256  # threads per fetch worker process: requests in flight while servers are slow
     extract_concurrency: int | None = None  # processes per extract worker; None = one per core
     index_concurrency: int = 64  # threads per index worker: index tasks that can share one _bulk
     max_retries: int = 3

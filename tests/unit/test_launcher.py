@@ -24,15 +24,15 @@ def test_a_concurrency_from_the_command_line_sizes_the_worker_s_redis_pools(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     settings = Settings(_env_file=None, metrics_port=0)
-    env = worker_env("fetch", settings, {"PATH": "/bin"}, concurrency=256)
+    env = worker_env("fetch", settings, {"PATH": "/bin"}, concurrency=512)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
 
     in_the_worker = Settings(_env_file=None)
 
-    assert env["READQ_FETCH_CONCURRENCY"] == "256"
-    assert celery_config(in_the_worker)["broker_transport_options"]["max_connections"] > 2 * 256  # type: ignore[index]
-    assert Runtime(in_the_worker).redis.connection_pool.max_connections > 256  # readq's own client, too
+    assert env["READQ_FETCH_CONCURRENCY"] == "512"
+    assert celery_config(in_the_worker)["broker_transport_options"]["max_connections"] > 2 * 512  # type: ignore[index]
+    assert Runtime(in_the_worker).redis.connection_pool.max_connections > 512  # readq's own client, too
     assert "READQ_FETCH_CONCURRENCY" not in worker_env("fetch", settings, {})
 
 
