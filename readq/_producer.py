@@ -94,8 +94,9 @@ def enqueue(
     queue = FetchQueue.of(celery, seen.client)  # the broker and the seen-set are the same Redis (READQ_REDIS_URL)
     status_writes: list[Future[None]] = []
     for candidates in _chunks(_valid_urls(urls, receipt), chunk_size):
-        claimed = seen.claim_many([url_id(u) for u in candidates], force=force)
-        chunk = [u for u, ok in zip(candidates, claimed, strict=True) if ok]
+        identified = [(url, url_id(url)) for url in candidates]
+        claimed = seen.claim_many([doc_id for _, doc_id in identified], force=force)
+        chunk = [pair for pair, ok in zip(identified, claimed, strict=True) if ok]
         receipt.already_seen += len(candidates) - len(chunk)
         # Recorded as queued before publishing, so that no worker's later state can be overwritten.
         fresh, status_written = recorder.record_queued(chunk, receipt.batch)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import redis
 
 from config.settings import Settings
+from workers.progress import flags
 
 SHARD_HEX = 5  # 20 bits: 2^20 hashes
 FIELD_HEX = 12  # 48 bits per URL within its hash
@@ -22,13 +23,13 @@ local claimed = {}
 for i, key in ipairs(KEYS) do
   local seen = tonumber(redis.call('HGET', key, ARGV[i + 2]) or '-1')
   if not force and seen >= 0 and minute - seen < window then
-    claimed[i] = 0
+    claimed[i] = '0'
   else
     redis.call('HSET', key, ARGV[i + 2], minute)
-    claimed[i] = 1
+    claimed[i] = '1'
   end
 end
-return claimed
+return table.concat(claimed)
 """
 
 
@@ -55,7 +56,7 @@ class SeenSet:
         slots = [self._slot(url_id) for url_id in url_ids]
         claimed = self._claim(keys=[key for key, _ in slots],
                               args=[self.refetch_after_minutes, "1" if force else "0", *(f for _, f in slots)])
-        return [bool(c) for c in claimed]
+        return flags(claimed)
 
     def forget(self, url_id: str) -> None:
         key, field = self._slot(url_id)

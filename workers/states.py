@@ -31,19 +31,19 @@ class StateRecorder:
         self.status_alias = status_alias
 
     def status_action(self, url: str, batch: str, state: State, *, stage: str, **details: Any) -> Action:
+        return self._status_actions([(url, url_id(url))], batch, state, stage=stage, **details)[0]
+
+    def _status_actions(self, urls: list[tuple[str, str]], batch: str, state: State, *, stage: str,
+                        **details: Any) -> list[Action]:
+        """Status records of ``(url, url_id)`` pairs that reach ``state`` now, with the same time and details."""
         now = time.time_ns()
-        record = {
-            "url": url,
-            "domain": domain_of(url),
-            "batch": batch,
-            "state": state.value,
-            "stage": stage,
-            "updated_at": datetime.fromtimestamp(now / 1e9, UTC).isoformat(timespec="milliseconds"),
-            **{k: v for k, v in details.items() if v is not None},
-        }
-        action = {"index": {"_index": self.status_alias, "_id": url_id(url),
-                            "version": now // 1000, "version_type": "external_gte"}}
-        return action, record
+        common = {"batch": batch, "state": state.value, "stage": stage,
+                  "updated_at": datetime.fromtimestamp(now / 1e9, UTC).isoformat(timespec="milliseconds"),
+                  **{k: v for k, v in details.items() if v is not None}}
+        version = now // 1000
+        return [({"index": {"_index": self.status_alias, "_id": doc_id, "version": version,
+                            "version_type": "external_gte"}},
+                 {"url": url, "domain": domain_of(url), **common}) for url, doc_id in urls]
 
     def record(self, url: str, batch: str, state: State, *, stage: str, **details: Any) -> None:
         """Move the URL to ``state`` in Redis now; queue its status record for the next bulk request."""
@@ -57,15 +57,15 @@ class StateRecorder:
             self.seen.forget(url_id(url))  # so that it may be queued again without --force
             self.progress.record_failure({"url": url, "batch": batch, "stage": stage, "at": time.time(), **details})
 
-    def record_queued(self, urls: list[str], batch: str) -> tuple[list[str], Future[None]]:
-        """The producer's transition for a chunk of URLs: one pipeline, one bulk request.
+    def record_queued(self, urls: list[tuple[str, str]], batch: str) -> tuple[list[str], Future[None]]:
+        """The producer's transition for a chunk of ``(url, url_id)`` pairs: one script call, one bulk request.
 
         Returns the URLs that were not already queued in this batch, and the future of their status records.
         """
-        moved = self.progress.move_many(batch, [url_id(u) for u in urls], State.QUEUED)
-        fresh = [u for u, was_moved in zip(urls, moved, strict=True) if was_moved]
-        actions = [self.status_action(u, batch, State.QUEUED, stage="enqueue") for u in fresh]
-        return fresh, self.status_writer.submit(actions)
+        moved = self.progress.move_many(batch, [doc_id for _, doc_id in urls], State.QUEUED)
+        fresh = [pair for pair, was_moved in zip(urls, moved, strict=True) if was_moved]
+        actions = self._status_actions(fresh, batch, State.QUEUED, stage="enqueue")
+        return [url for url, _ in fresh], self.status_writer.submit(actions)
 
     def close(self) -> None:
         self.status_writer.close()
