@@ -47,14 +47,15 @@ class StateRecorder:
 
     def record(self, url: str, batch: str, state: State, *, stage: str, **details: Any) -> None:
         """Move the URL to ``state`` in Redis now; queue its status record for the next bulk request."""
-        self.progress.move(batch, url_id(url), state)
-        self.status_writer.submit([self.status_action(url, batch, state, stage=stage, **details)])
+        doc_id = url_id(url)
+        self.progress.move(batch, doc_id, state)
+        self.status_writer.submit(self._status_actions([(url, doc_id)], batch, state, stage=stage, **details))
         self.log_outcome(url, batch, state, stage=stage, **details)
         if state is State.SKIPPED:
             metrics.PAGES_SKIPPED.labels(reason=details.get("reason") or "unknown").inc()
         if state is State.FAILED:
             metrics.PAGES_FAILED.labels(stage=stage, reason=details.get("reason") or "unknown").inc()
-            self.seen.forget(url_id(url))  # so that it may be queued again without --force
+            self.seen.forget(doc_id)  # so that it may be queued again without --force
             self.progress.record_failure({"url": url, "batch": batch, "stage": stage, "at": time.time(), **details})
 
     def record_queued(self, urls: list[tuple[str, str]], batch: str) -> tuple[list[str], Future[None]]:
