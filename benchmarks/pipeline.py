@@ -54,7 +54,7 @@ from config.settings import Settings
 from readq import Client
 from tests.support.services import NoidaElasticsearch, WorkerProcess, drop_indices, free_port, wait_for
 from workers.decoding import decode_html
-from workers.dedup import find_originals
+from workers.dedup import BandIndex, find_originals
 from workers.documents import build_document
 from workers.errors import ReadqError
 from workers.extractor import Extractor
@@ -215,13 +215,14 @@ def run_readq(bench: Bench, farm: ServerFarm, n: int, *, task_events: bool) -> F
 
 
 def time_dedup_search(client: Client, samples: int = 20) -> float:
-    """Ms per document of the index stage's near-duplicate search (``find_originals``: one ``_msearch`` for
-    ``samples`` documents) against the index as the run left it."""
+    """Ms per document of the index stage's near-duplicate check (``find_originals``: one Redis script for
+    ``samples`` documents, and one ``mget`` of candidates) against the band index and documents the run left."""
     settings = client.settings
     client.make_searchable()
     hits = client.runtime.es.search(index=settings.pages_alias, size=samples)["hits"]["hits"]
+    bands = BandIndex(client=client.runtime.redis, prefix=settings.redis_prefix, window=settings.duplicate_window)
     started = time.perf_counter()
-    find_originals(client.runtime.es, settings.pages_alias, [hit["_source"] for hit in hits],
+    find_originals(bands, client.runtime.es, settings.pages_alias, [hit["_source"] for hit in hits],
                    settings.duplicate_similarity)
     return (time.perf_counter() - started) * 1000 / max(1, len(hits))
 

@@ -69,6 +69,7 @@ class Settings(BaseSettings):
     refetch_after: int = 86400  # s before a URL already queued or indexed may be queued again
     skip_duplicates: bool = False  # don't index a page whose text duplicates an indexed one
     duplicate_similarity: float = 0.9  # estimated Jaccard similarity of word 3-grams that counts as duplicate
+    duplicate_window: int = 86400  # s: near-duplicates are looked for among the pages indexed this recently
 
     # Extraction
     min_text_chars: int = 200  # less readable text than this is "no readable content"

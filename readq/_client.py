@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -93,11 +94,12 @@ class Client:
         return int(result.get("successCount", 0))
 
     def enqueue(self, urls: Iterable[str], batch: str | None = None, *, force: bool = False) -> BatchReceipt:
-        """Queue URLs; ``force`` queues even those queued or indexed within READQ_REFETCH_AFTER."""
-        self.check()
-        return _producer.enqueue(urls, batch, celery=self.celery, recorder=self.runtime.recorder,
-                                 seen=self.runtime.seen, chunk_size=self.settings.publish_batch_size,
-                                 status_timeout=self.settings.es_request_timeout, force=force)
+        """Queue URLs; ``force`` queues even those queued or indexed within READQ_REFETCH_AFTER. Only Redis must
+        answer: URLs queued while Elasticsearch is away wait for it in the index stage."""
+        self.check_redis()
+        return _producer.enqueue(urls, batch, celery=self.celery, seen=self.runtime.seen,
+                                 progress=self.runtime.progress, chunk_size=self.settings.publish_batch_size,
+                                 force=force)
 
     def make_searchable(self) -> None:
         """Refresh the indices now rather than within the next second, e.g. after waiting for a batch."""
@@ -170,11 +172,20 @@ class Client:
         return dict(found["_source"])
 
     def url_status(self, url: str) -> dict[str, Any] | None:
+        """The URL's state: ``queued`` (and when) while it is in flight, from the seen-set (in-flight URLs have no
+        status record); else its final state from ``{prefix}-status``."""
+        normalized = normalize_url(url)
+        doc_id = url_id(normalized)
+        queued_at = self.runtime.seen.queued_at(doc_id)
         try:
-            found = self.runtime.es.get(index=self.settings.status_alias, id=url_id(normalize_url(url)))
+            record: dict[str, Any] | None = dict(
+                self.runtime.es.get(index=self.settings.status_alias, id=doc_id)["_source"])
         except NotFoundError:
-            return None
-        return dict(found["_source"])
+            record = None
+        if queued_at is not None and (record is None or queued_at > _epoch(record.get("updated_at"))):
+            return {"url": normalized, "state": "queued",
+                    "updated_at": datetime.fromtimestamp(queued_at, UTC).isoformat(timespec="seconds")}
+        return record
 
     def search(self, query: str, *, size: int = 10, domain: str | None = None,
                lang: str | None = None) -> list[SearchHit]:
@@ -190,6 +201,10 @@ class Client:
             source_excludes=["text", "minhash", "minhash_bands"],
         )
         return [_hit(raw) for raw in response["hits"]["hits"]]
+
+
+def _epoch(iso: str | None) -> float:
+    return datetime.fromisoformat(iso).timestamp() if iso else 0.0
 
 
 def _hit(raw: dict[str, Any]) -> SearchHit:

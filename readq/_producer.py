@@ -1,34 +1,32 @@
-"""The producer: validate and normalise URLs, record them as queued, publish fetch tasks in bulk.
+"""The producer: validate and normalise URLs, then admit them chunk by chunk (seen-set claim, ``queued`` state and
+fetch message in one atomic script: :mod:`workers.admission`).
 
 Fetch tasks are written straight to the fetch queue's Redis list, one ``LPUSH`` per chunk, as the smallest message
 Celery's worker accepts (protocol 2: the task name, id and ``argsrepr`` for Flower in the headers,
 ``[args, kwargs, embed]`` as the body): about 500 bytes instead of the 1,100 that ``send_task`` writes (origin,
 reply_to, base64 body...), and no per-message trip through kombu. No ``task-sent`` event is sent for them; the
-batch's own counters say what was queued.
+batch's own counters say what was queued. No status record is written for a queued URL: in-flight states live in
+Redis, and ``{prefix}-status`` holds each URL's final state.
 """
 
 from __future__ import annotations
 
 import itertools
-import logging
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Future
-from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-import redis
 from celery import Celery
 
-from workers.errors import ReadqError, RefusedURL
+from workers.admission import Admission, Candidate
+from workers.errors import RefusedURL
+from workers.progress import ProgressTracker
 from workers.seen import SeenSet
-from workers.states import StateRecorder
 from workers.urls import normalize_url, url_id, without_credentials
 
-logger = logging.getLogger(__name__)
 REFUSALS_KEPT = 1000  # examples kept in a receipt; the counts by reason cover every refusal
 FETCH_TASK = "readq.fetch"
 _ENVELOPE = ('{"body":%s,"content-encoding":"utf-8","content-type":"application/json",'
@@ -80,57 +78,42 @@ def new_batch_id() -> str:
 
 
 def enqueue(
-    urls: Iterable[str], batch: str | None, *, celery: Celery, recorder: StateRecorder, seen: SeenSet,
-    chunk_size: int, status_timeout: float, force: bool = False,
+    urls: Iterable[str], batch: str | None, *, celery: Celery, seen: SeenSet, progress: ProgressTracker,
+    chunk_size: int, force: bool = False,
 ) -> BatchReceipt:
     """Queue ``urls`` for fetching under ``batch`` (generated if None) and return the receipt.
 
     Invalid URLs are refused with a reason and never queued; the rest go on. URLs are read lazily and
-    published in chunks, one Redis pipeline each, so a file of millions of lines runs in bounded memory.
+    admitted in chunks, one script call each, so a file of millions of lines runs in bounded memory.
     A URL queued or indexed within the refetch period is not queued again unless ``force``; nor is one
     already waiting in the same batch.
     """
     receipt = BatchReceipt(batch=batch or new_batch_id())
-    queue = FetchQueue.of(celery, seen.client)  # the broker and the seen-set are the same Redis (READQ_REDIS_URL)
-    status_writes: list[Future[None]] = []
-    for candidates in _chunks(_valid_urls(urls, receipt), chunk_size):
-        identified = [(url, url_id(url)) for url in candidates]
-        claimed = seen.claim_many([doc_id for _, doc_id in identified], force=force)
-        chunk = [pair for pair, ok in zip(identified, claimed, strict=True) if ok]
-        receipt.already_seen += len(candidates) - len(chunk)
-        # Recorded as queued before publishing, so that no worker's later state can be overwritten.
-        fresh, status_written = recorder.record_queued(chunk, receipt.batch)
-        status_writes.append(status_written)
-        queue.push(fresh, receipt.batch)
-        receipt.accepted += len(fresh)
-        receipt.already_queued += len(chunk) - len(fresh)
-    recorder.status_writer.flush()
-    try:
-        for status_written in status_writes:
-            status_written.result(timeout=status_timeout)
-    except (FutureTimeout, ReadqError) as exc:  # the URLs are queued; only their "queued" records are late
-        logger.warning("batch %s is queued, but its status records are not written yet: %s", receipt.batch, exc)
+    queue = FetchQueue.of(celery)
+    # The broker, the seen-set and the counters are the same Redis (READQ_REDIS_URL), so one script writes all.
+    admission = Admission(client=seen.client, seen=seen, progress=progress, queue_key=queue.key)
+    for chunk in _chunks(_valid_urls(urls, receipt), chunk_size):
+        candidates = [Candidate(url, url_id(url), queue.message(url, receipt.batch)) for url in chunk]
+        outcome = admission.admit(receipt.batch, candidates, force=force)
+        receipt.accepted += outcome["accepted"]
+        receipt.already_seen += outcome["already_seen"]
+        receipt.already_queued += outcome["already_queued"]
     return receipt
 
 
 @dataclass(frozen=True)
 class FetchQueue:
-    """The fetch queue's Redis list, where kombu's Redis transport looks for its messages."""
+    """The fetch queue's Redis list, where kombu's Redis transport looks for its messages (the admission script
+    pushes them with LPUSH; the worker pops from the other end, so URLs are fetched in the order given)."""
 
-    client: redis.Redis
     key: str  # global key prefix + queue name
     routing_key: str
 
     @classmethod
-    def of(cls, celery: Celery, client: redis.Redis) -> FetchQueue:
+    def of(cls, celery: Celery) -> FetchQueue:
         queue = str(celery.amqp.router.route({}, FETCH_TASK)["queue"].name)
         prefix = str((celery.conf.broker_transport_options or {}).get("global_keyprefix", ""))
-        return cls(client=client, key=f"{prefix}{queue}", routing_key=queue)
-
-    def push(self, urls: list[str], batch: str) -> None:
-        """One LPUSH: the worker pops from the other end, so the URLs are fetched in the order given."""
-        if urls:
-            self.client.lpush(self.key, *(self.message(url, batch) for url in urls))
+        return cls(key=f"{prefix}{queue}", routing_key=queue)
 
     def message(self, url: str, batch: str) -> str:
         """A kombu envelope around a Celery protocol-2 message for ``readq.fetch(url, batch)``."""

@@ -32,7 +32,7 @@ def extract(self: ReadqTask, url: str, batch: str, page: dict[str, Any]) -> None
     try:
         body = runtime.pages.get(ref.body_key)
     except PageExpired as exc:
-        runtime.recorder.record(url, batch, State.QUEUED, stage="extract", reason=exc.reason)
+        runtime.recorder.log_outcome(url, batch, State.QUEUED, stage="extract", reason=exc.reason)
         fetch.apply_async(args=(url, batch))
         return
     with metrics.EXTRACT_SECONDS.time():

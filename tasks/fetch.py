@@ -35,8 +35,7 @@ def fetch(self: ReadqTask, url: str, batch: str, slot_at: float | None = None) -
         fetched_at=page.fetched_at, body_key=runtime.pages.put(url_id(url), page.body),
         etag=page.etag, last_modified=page.last_modified, previous_hash=previous.content_hash if previous else None,
     )
-    # Record before handing on: a later stage's state must never be overwritten by this one's.
-    runtime.recorder.record(url, batch, State.FETCHED, stage="fetch", http_status=page.status,
-                            fetch_ms=page.elapsed_ms)
+    runtime.recorder.log_outcome(url, batch, State.FETCHED, stage="fetch", http_status=page.status,
+                                 fetch_ms=page.elapsed_ms)
     # By name: the extract module imports this one to re-fetch pages whose body expired.
     app.signature("readq.extract").apply_async(args=(url, batch, ref.to_dict()), argsrepr=repr((url, batch)))

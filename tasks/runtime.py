@@ -100,8 +100,7 @@ def _sweep_lost_tasks(**_: object) -> None:
 def _sweep_forever(interval: int) -> None:
     runtime = get_runtime()
     sweeper = LostTaskSweeper(
-        redis=runtime.redis, es=runtime.es, progress=runtime.progress, prefix=runtime.settings.redis_prefix,
-        status_alias=runtime.settings.status_alias,
+        redis=runtime.redis, progress=runtime.progress, prefix=runtime.settings.redis_prefix,
         requeue=lambda url, batch: current_app.send_task("readq.fetch", args=(url, batch)),
     )
     while True:
@@ -109,7 +108,7 @@ def _sweep_forever(interval: int) -> None:
         try:
             if runtime.redis.set(f"{runtime.settings.redis_prefix}sweep-lock", os.getpid(), nx=True, ex=interval):
                 sweeper.sweep()
-        except (RedisError, ApiError, TransportError) as exc:
+        except RedisError as exc:
             logger.info("lost-task sweep skipped: %s", exc)
 
 

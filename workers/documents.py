@@ -43,7 +43,6 @@ def build_document(
     *, url: str, final_url: str, fetched_at: str, http_status: int | None, batch: str | None,
     extraction: Extraction, etag: str | None = None, last_modified: str | None = None,
 ) -> dict[str, Any]:
-    fingerprint = dedup.fingerprint(extraction.text)
     return {
         "url": url,
         "final_url": final_url,
@@ -63,9 +62,8 @@ def build_document(
         "batch": batch,
         "etag": etag,
         "last_modified": last_modified,
-        "minhash": fingerprint.signature,
-        "minhash_bands": fingerprint.bands,
-        "duplicate_of": None,  # the URL of an indexed page with the same text, set by the extract stage
+        "minhash": dedup.signature(extraction.text),
+        "duplicate_of": None,  # the URL of an indexed page with (nearly) the same text, set by the index stage
     }
 
 

@@ -28,18 +28,26 @@ class State(StrEnum):
 
 FINAL_STATES = frozenset({State.INDEXED, State.UNCHANGED, State.SKIPPED, State.FAILED})
 
+# A URL's entry in the batch's hash is its state, followed while it is in flight by a tab and the URL itself, so
+# that a URL whose task message was lost can be queued again from Redis alone; a final state drops the URL.
 _MOVE = """
+local new, final, now = ARGV[1], ARGV[2] == '1', ARGV[3]
 local moved = {}
 local deltas = {}
 local changed = false
 for i = 5, #ARGV do
   local old = redis.call('HGET', KEYS[2], ARGV[i])
-  if old == ARGV[1] then
+  local old_state, url = nil, ''
+  if old then
+    local tab = string.find(old, '\t', 1, true)
+    if tab then old_state, url = string.sub(old, 1, tab - 1), string.sub(old, tab) else old_state = old end
+  end
+  if old_state == new then
     moved[#moved + 1] = '0'
   else
-    redis.call('HSET', KEYS[2], ARGV[i], ARGV[1])
-    if old then deltas[old] = (deltas[old] or 0) - 1 end
-    deltas[ARGV[1]] = (deltas[ARGV[1]] or 0) + 1
+    redis.call('HSET', KEYS[2], ARGV[i], final and new or new .. url)
+    if old_state then deltas[old_state] = (deltas[old_state] or 0) - 1 end
+    deltas[new] = (deltas[new] or 0) + 1
     moved[#moved + 1] = '1'
     changed = true
   end
@@ -48,12 +56,13 @@ for state, delta in pairs(deltas) do
   if delta ~= 0 then redis.call('HINCRBY', KEYS[1], state, delta) end
 end
 if changed then
-  redis.call('HSET', KEYS[1], 'updated', ARGV[3])
-  redis.call('HSETNX', KEYS[1], 'created', ARGV[3])
-  redis.call('EXPIRE', KEYS[1], ARGV[2])
-  redis.call('EXPIRE', KEYS[2], ARGV[2])
-  redis.call('ZADD', KEYS[3], 'NX', ARGV[3], ARGV[4])
-  redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', tonumber(ARGV[3]) - tonumber(ARGV[2]))
+  redis.call('HSET', KEYS[1], 'updated', now)
+  -- The producer creates a batch's keys with their lifetime; a move that finds them gone (a URL finishing after
+  -- the batch expired) must not leave keys that never expire.
+  if redis.call('HSETNX', KEYS[1], 'created', now) == 1 then
+    redis.call('EXPIRE', KEYS[1], ARGV[4])
+    redis.call('EXPIRE', KEYS[2], ARGV[4])
+  end
 end
 return table.concat(moved)
 """
@@ -103,7 +112,8 @@ class ProgressTracker:
     def from_settings(cls, settings: Settings, client: redis.Redis) -> ProgressTracker:
         return cls(client=client, prefix=settings.redis_prefix, ttl=settings.batch_ttl)
 
-    def _keys(self, batch: str) -> list[str]:
+    def keys(self, batch: str) -> list[str]:
+        """The batch's counters, its URLs' states and the index of recent batches."""
         return [f"{self.prefix}batch:{batch}", f"{self.prefix}batch:{batch}:urls", f"{self.prefix}batches"]
 
     def move(self, batch: str, url_id: str, state: State) -> bool:
@@ -114,8 +124,8 @@ class ProgressTracker:
         """Move many URLs in one script call; says for each whether it changed state."""
         if not url_ids:
             return []
-        args = [state.value, self.ttl, time.time(), batch, *url_ids]
-        return flags(self._move(keys=self._keys(batch), args=args))
+        args = [state.value, "1" if state in FINAL_STATES else "0", time.time(), self.ttl, *url_ids]
+        return flags(self._move(keys=self.keys(batch)[:2], args=args))
 
     def record_failure(self, record: dict[str, Any]) -> None:
         key = f"{self.prefix}failures"
@@ -128,7 +138,7 @@ class ProgressTracker:
         return [json.loads(item) for item in self.client.lrange(f"{self.prefix}failures", 0, limit - 1)]
 
     def progress(self, batch: str) -> BatchProgress | None:
-        raw = self.client.hgetall(self._keys(batch)[0])
+        raw = self.client.hgetall(self.keys(batch)[0])
         if not raw:
             return None
         fields = {_text(k): _text(v) for k, v in raw.items()}
@@ -139,11 +149,15 @@ class ProgressTracker:
             updated=float(fields["updated"]) if "updated" in fields else None,
         )
 
-    def unfinished_urls(self, batch: str) -> list[str]:
-        """Ids of the batch's URLs that are not in a final state yet."""
+    def unfinished_urls(self, batch: str) -> dict[str, str | None]:
+        """The batch's URLs that are not in a final state yet: id -> URL (None where Redis does not hold it)."""
         final = {state.value for state in FINAL_STATES}
-        return [_text(url_id) for url_id, state in self.client.hscan_iter(self._keys(batch)[1])
-                if _text(state) not in final]
+        unfinished: dict[str, str | None] = {}
+        for url_id, entry in self.client.hscan_iter(self.keys(batch)[1]):
+            state, _, url = _text(entry).partition("\t")
+            if state not in final:
+                unfinished[_text(url_id)] = url or None
+        return unfinished
 
     def recent_batches(self, limit: int = 10) -> list[str]:
         return [_text(b) for b in self.client.zrevrange(f"{self.prefix}batches", 0, limit - 1)]

@@ -94,7 +94,7 @@ class Runtime:
 
     @cached_property
     def duplicates(self) -> DuplicateFinder:
-        return DuplicateFinder.from_settings(self.settings, self.es)
+        return DuplicateFinder.from_settings(self.settings, self.es, self.redis)
 
     @cached_property
     def recorder(self) -> StateRecorder:

@@ -15,7 +15,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import redis
-from elasticsearch import Elasticsearch
 
 from workers.progress import ProgressTracker
 from workers.queues import queue_depths
@@ -29,10 +28,8 @@ MAX_BATCHES = 1000
 @dataclass
 class LostTaskSweeper:
     redis: redis.Redis
-    es: Elasticsearch
     progress: ProgressTracker
     prefix: str
-    status_alias: str
     requeue: Callable[[str, str], None]  # (url, batch): queue the URL's fetch again
 
     def sweep(self) -> int:
@@ -46,13 +43,13 @@ class LostTaskSweeper:
         if not self._broker_idle():
             return 0
         requeued = 0
-        for batch, url_ids in stalled.items():
-            urls = self._urls(url_ids)
+        for batch, unfinished in stalled.items():
+            urls = [url for url in unfinished.values() if url is not None]
             for url in urls:
                 self.requeue(url, batch)
             requeued += len(urls)
-            logger.warning("batch %s: queued %d URLs again whose task message was lost (%d without a status record)",
-                           batch, len(urls), len(url_ids) - len(urls))
+            logger.warning("batch %s: queued %d URLs again whose task message was lost (%d whose URL Redis does not "
+                           "hold)", batch, len(urls), len(unfinished) - len(urls))
         return requeued
 
     def _unfinished_batches(self) -> list[str]:
@@ -62,9 +59,3 @@ class LostTaskSweeper:
 
     def _broker_idle(self) -> bool:
         return not any(queue_depths(self.redis, self.prefix).values())
-
-    def _urls(self, url_ids: list[str]) -> list[str]:
-        """The URLs behind ``url_ids``, from their status records (ids are hashes of the URLs)."""
-        found = self.es.search(index=self.status_alias, query={"ids": {"values": url_ids}}, size=len(url_ids),
-                               source_includes=["url"])
-        return [hit["_source"]["url"] for hit in found["hits"]["hits"]]

@@ -46,3 +46,20 @@ def test_loopback_in_any_spelling_is_skipped_as_a_blocked_address(guarded: Clien
     records = wait_status_records(guarded, urls)
     assert {r["reason"] for r in records.values()} == {"blocked_address"}
     assert sum(site.hits.values()) == hits_before  # not one request reached the server
+
+
+def test_all_urls_of_a_blocked_host_end_at_once(guarded: Client, site: LocalSite) -> None:
+    """The host's robots.txt fetch is refused by the guard: that decision holds for every URL of the host (the
+    robots.txt lock used to stay taken, and the other URLs ended one a minute)."""
+    batch = f"t-{uuid.uuid4().hex[:8]}"
+    urls = [site.url(f"/pages/news-de.html?blocked={batch}-{i}") for i in range(20)]
+    assert guarded.enqueue(urls, batch).accepted == len(urls)
+
+    progress = wait_finished(guarded, batch, timeout=60)
+
+    assert (progress.skipped, progress.indexed, progress.failed) == (len(urls), 0, 0)
+    assert {r["reason"] for r in wait_status_records(guarded, urls).values()} == {"blocked_address"}
+    origin = site.url("/").rstrip("/")
+    redis = guarded.runtime.redis
+    assert not redis.exists(f"{guarded.settings.redis_prefix}robots:{origin}:lock")
+    assert (redis.get(f"{guarded.settings.redis_prefix}robots:{origin}") or b"").startswith(b"B")
