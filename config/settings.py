@@ -61,6 +61,7 @@ class Settings(BaseSettings):
     robots_retry_after: int = 300  # s before asking again when robots.txt answered 5xx or timed out
     host_requests_per_second: float = 1.0  # per host, unless Crawl-delay asks for less
     host_max_concurrency: int = 2  # requests in flight per host, fleet-wide
+    host_wait_in_place: float = 2.0  # s: a host's slot this close is waited for on the thread, later ones deferred
     host_rate_limits: dict[str, float] = {}  # host glob -> requests/s, e.g. {"*.example.com": 5}
     host_error_threshold: int = 3  # consecutive connection errors before a host is backed off
     host_backoff_max: int = 600  # s, longest pause imposed on a host

@@ -1,8 +1,10 @@
 """``ReadqTask``: what every stage's task shares: retries for transient errors only, and a recorded outcome.
 
 Every readq task takes ``(url, batch, ...)`` so that its outcome can be recorded against the URL whatever
-happens: a skip (not indexable) is recorded and the task succeeds; any other error left after the retries is
-recorded as ``failed`` with its reason and the number of attempts.
+happens: a skip (not indexable) is recorded and the task succeeds; a readq error left after the retries (a 404,
+a server still failing) is recorded as ``failed`` with its reason and the number of attempts, and the task succeeds
+too, since that outcome is expected and in readq's status (Flower then shows failures that are readq's own bugs
+only); anything else fails the task and is recorded as ``failed: internal_error``.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from typing import Any
 
 from billiard.einfo import ExceptionInfo
 from celery import Task
-from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
+from celery.exceptions import Retry, SoftTimeLimitExceeded, TimeLimitExceeded
 
 from config.settings import get_settings
 from tasks.runtime import get_runtime, memory_kill_key
@@ -47,10 +49,21 @@ class ReadqTask(Task):  # type: ignore[misc]
             get_runtime().recorder.record(url, batch, State.SKIPPED, stage=self.stage, reason=exc.reason,
                                           error=str(exc))
             return {"state": State.SKIPPED.value, "reason": exc.reason}
+        except Retry:
+            raise
+        except ReadqError as exc:  # permanent, or transient with no retry left (autoretry re-raises it then)
+            return self._failed(url, batch, exc)
         except MemoryError:
             # Celery re-raises a task's MemoryError in the worker's main process, which stops the whole worker;
-            # as a ReadqError it fails this URL alone (the page's objects are already freed by now).
-            raise MemoryLimitExceeded("the worker process ran out of memory handling this page") from None
+            # recorded here it fails this URL alone (the page's objects are already freed by now).
+            return self._failed(url, batch, MemoryLimitExceeded("the worker process ran out of memory handling "
+                                                                "this page"))
+
+    def _failed(self, url: str, batch: str, exc: ReadqError) -> dict[str, str]:
+        get_runtime().recorder.record(url, batch, State.FAILED, stage=self.stage, reason=exc.reason,
+                                      error=str(exc) or repr(exc), attempts=self.request.retries + 1,
+                                      http_status=getattr(exc, "status", None))
+        return {"state": State.FAILED.value, "reason": exc.reason}
 
     def _redelivered_too_often(self) -> bool:
         """True when Redis gave this attempt back more than READQ_MAX_REDELIVERIES times (its worker died each
@@ -94,5 +107,5 @@ def failure_reason(exc: BaseException) -> str:
     if isinstance(exc, ReadqError):
         return exc.reason
     if isinstance(exc, SoftTimeLimitExceeded | TimeLimitExceeded):
-        return "time_limit"
+        return "timeout"
     return "internal_error"

@@ -5,6 +5,7 @@ one ``_msearch`` per group, so that extract processes only compute."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from config.celery import app
@@ -35,8 +36,12 @@ def extract(self: ReadqTask, url: str, batch: str, page: dict[str, Any]) -> None
         runtime.recorder.log_outcome(url, batch, State.QUEUED, stage="extract", reason=exc.reason)
         fetch.apply_async(args=(url, batch))
         return
-    with metrics.EXTRACT_SECONDS.time():
-        extraction = runtime.extractor.extract(decode_html(body, ref.content_type), ref.final_url)
+    started = time.perf_counter()
+    extraction = runtime.extractor.extract(decode_html(body, ref.content_type), ref.final_url)
+    elapsed = time.perf_counter() - started
+    metrics.EXTRACT_SECONDS.observe(elapsed)
+    runtime.recorder.log_outcome(url, batch, "extracted", stage="extract", extract_ms=round(elapsed * 1000),
+                                 lang=extraction.lang, chars=len(extraction.text))
     document = build_document(url=url, final_url=ref.final_url, fetched_at=ref.fetched_at, http_status=ref.status,
                               batch=batch, extraction=extraction, etag=ref.etag, last_modified=ref.last_modified)
     if document["content_hash"] == ref.previous_hash:

@@ -16,7 +16,6 @@ from workers.fetcher import FetchedPage, Fetcher
 from workers.politeness import HostGate
 from workers.robots import RobotsPending, RobotsPolicy
 
-START_NOW = 0.05  # s: a slot this close is waited for in place rather than deferred
 ROBOTS_PENDING_DEFER = 1.0  # s to come back when another worker is still fetching the host's robots.txt
 PUSHBACK_STATUSES = frozenset({429, 503})
 
@@ -41,11 +40,14 @@ class Deferral:
 
 class PoliteFetcher:
     def __init__(self, *, fetcher: Fetcher, gate: HostGate, robots: RobotsPolicy | None, max_defer: float,
-                 previous: Callable[[str], PreviousFetch | None]) -> None:
+                 wait_in_place: float, previous: Callable[[str], PreviousFetch | None]) -> None:
+        """A slot up to ``wait_in_place`` seconds away is waited for on the calling thread: a deferral costs a
+        new task message (about ten Redis commands and a trip through the queue), a short sleep costs a thread."""
         self.fetcher = fetcher
         self.gate = gate
         self.robots = robots
         self.max_defer = max_defer
+        self.wait_in_place = wait_in_place
         self.previous = previous
 
     def fetch(self, url: str, batch: str, *, slot_at: float | None = None
@@ -62,7 +64,7 @@ class PoliteFetcher:
             wait = self.gate.reserve(host, interval, self.max_defer)
             if wait is None:
                 return Deferral(self.max_defer, None)
-            if wait > START_NOW:
+            if wait > self.wait_in_place:
                 return Deferral(wait, time.time() + wait)
             time.sleep(wait)
         lease = self.gate.lease(host)

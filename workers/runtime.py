@@ -74,7 +74,8 @@ class Runtime:
     def polite(self) -> PoliteFetcher:
         return PoliteFetcher(fetcher=self.fetcher, gate=self.gate,
                              robots=self.robots if self.settings.obey_robots else None,
-                             max_defer=self.settings.visibility_timeout / 2, previous=self.previous_fetch)
+                             max_defer=self.settings.visibility_timeout / 2,
+                             wait_in_place=self.settings.host_wait_in_place, previous=self.previous_fetch)
 
     def previous_fetch(self, url: str) -> PreviousFetch | None:
         """What the indexed version of ``url`` says about itself; None if there is none or ES cannot say now."""

@@ -59,6 +59,7 @@ class StateRecorder:
         self.status_writer.close()
 
     @staticmethod
-    def log_outcome(url: str, batch: str, state: State, *, stage: str, **details: Any) -> None:
-        logger.info("%s %s", state.value, url, extra={"url": url, "batch": batch, "state": state.value,
-                                                      "stage": stage, **details})
+    def log_outcome(url: str, batch: str, state: State | str, *, stage: str, **details: Any) -> None:
+        """One ``readq.outcome`` line: a URL's state, or a stage's step (``extracted``), with its details."""
+        logger.info("%s %s", state, url, extra={"url": url, "batch": batch, "state": str(state), "stage": stage,
+                                                **details})

@@ -97,8 +97,12 @@ def test_worker_logs_are_json_lines_with_one_outcome_per_url(metered: Client, si
     records = [json.loads(line) for line in log_file.read_text().splitlines() if line.startswith("{")]
 
     outcomes = [r for r in records if r.get("url") == url and r.get("name") == "readq.outcome"]
-    assert {r["state"] for r in outcomes} >= {"fetched", "indexed"}
+    by_state = {r["state"]: r for r in outcomes}
+    assert set(by_state) >= {"fetched", "extracted", "indexed"}
     assert all(r["batch"] == batch and r["stage"] for r in outcomes)
+    assert by_state["fetched"]["fetch_ms"] >= 0 and by_state["fetched"]["http_status"] == 200
+    assert by_state["extracted"]["stage"] == "extract" and by_state["extracted"]["extract_ms"] >= 0
+    assert by_state["extracted"]["chars"] > 0
     assert not any("<html" in line.lower() for line in log_file.read_text().splitlines())
 
 
@@ -153,7 +157,10 @@ def test_flower_sees_every_stage_s_tasks_though_workers_send_no_events_by_defaul
         wait_for(lambda: requests.get(f"{api}/workers", timeout=5).ok, "Flower", timeout=60)
         time.sleep(FLOWER_EVENTS_ENABLE_INTERVAL)  # Flower asks the workers for events every 5 s
         url = site.url(f"/pages/news-de.html?flower={uuid.uuid4().hex}")
-        wait_finished(workers, workers.enqueue([url], f"flower-{uuid.uuid4().hex[:6]}").batch)
+        missing = site.url(f"/no-such-page/{uuid.uuid4().hex}")
+        batch = workers.enqueue([url, missing], f"flower-{uuid.uuid4().hex[:6]}").batch
+        progress = wait_finished(workers, batch)
+        assert (progress.indexed, progress.failed) == (1, 1)
 
         def seen_names() -> set[str]:
             tasks = requests.get(f"{api}/tasks", timeout=5).json().values()
@@ -161,6 +168,13 @@ def test_flower_sees_every_stage_s_tasks_though_workers_send_no_events_by_defaul
             return names if len(names) == 3 else set()
 
         assert wait_for(seen_names, "Flower's task list", timeout=30) == {"readq.fetch", "readq.extract", "readq.index"}
+
+        def missing_states() -> list[str]:
+            tasks = requests.get(f"{api}/tasks", timeout=5).json().values()
+            return [t.get("state") for t in tasks if missing in (t.get("args") or "")]
+
+        # A 404 is an expected outcome, recorded in readq's status: a task that succeeded, not a FAILURE.
+        assert wait_for(missing_states, "the 404's task in Flower", timeout=30) == ["SUCCESS"]
     finally:
         os.killpg(flower.pid, signal.SIGTERM)
         flower.wait(timeout=30)
