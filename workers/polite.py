@@ -61,13 +61,16 @@ class PoliteFetcher:
             return Deferral(ROBOTS_PENDING_DEFER, None)
         interval = self.gate.interval(host, crawl_delay)
         if slot_at is None or time.time() - slot_at > interval / 2:  # no slot, or too late for it: take a new one
-            wait = self.gate.reserve(host, interval, self.max_defer)
+            wait, lease = self.gate.reserve(host, interval, self.max_defer)  # a slot that is now comes leased
             if wait is None:
                 return Deferral(self.max_defer, None)
             if wait > self.wait_in_place:
                 return Deferral(wait, time.time() + wait)
-            time.sleep(wait)
-        lease = self.gate.lease(host)
+            if wait > 0:
+                time.sleep(wait)
+                lease = self.gate.lease(host)
+        else:
+            lease = self.gate.lease(host)
         if lease is None:
             return Deferral(interval, None)
         previous = self.previous(url)

@@ -19,20 +19,26 @@ from config.settings import Settings
 # Times come from Redis's own clock, so that workers on machines with skewed clocks still agree.
 _NOW = "local t = redis.call('TIME') local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
 
-_RESERVE = _NOW + """
-local slot = math.max(now, tonumber(redis.call('GET', KEYS[1]) or '0'))
-if slot - now > tonumber(ARGV[2]) then return -1 end
-redis.call('SET', KEYS[1], slot + tonumber(ARGV[1]), 'PX', slot - now + tonumber(ARGV[1]) + 60000)
-return slot - now
-"""
-
-_LEASE = _NOW + """
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
-redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[3])
-redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]) + 60000)
+_TAKE_LEASE = """
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[3]) then return 0 end
+redis.call('ZADD', KEYS[2], now + tonumber(ARGV[4]), ARGV[5])
+redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[4]) + 60000)
 return 1
 """
+
+# Reserve the next start slot; when it is now, take a lease in the same call (the common case: one round trip).
+# Answers {milliseconds until the slot, or -1 if further than ARGV[2]; 1 if leased}.
+_RESERVE = _NOW + """
+local function take_lease()""" + _TAKE_LEASE + """end
+local slot = math.max(now, tonumber(redis.call('GET', KEYS[1]) or '0'))
+if slot - now > tonumber(ARGV[2]) then return {-1, 0} end
+redis.call('SET', KEYS[1], slot + tonumber(ARGV[1]), 'PX', slot - now + tonumber(ARGV[1]) + 60000)
+if slot > now then return {slot - now, 0} end
+return {0, take_lease()}
+"""
+
+_LEASE = _NOW + _TAKE_LEASE
 
 _PENALIZE = _NOW + """
 local until_ms = now + tonumber(ARGV[1])
@@ -78,16 +84,23 @@ class HostGate:
                     self.requests_per_second)
         return max(1.0 / rate, crawl_delay or 0.0)
 
-    def reserve(self, host: str, interval: float, max_wait: float) -> float | None:
-        """Reserve the host's next start slot; return seconds until it, or None if it is further than
-        ``max_wait`` away (nothing reserved then)."""
-        wait_ms = int(self._reserve(keys=[self._key(host, "next")], args=[int(interval * 1000), int(max_wait * 1000)]))
-        return None if wait_ms < 0 else wait_ms / 1000
+    def reserve(self, host: str, interval: float, max_wait: float) -> tuple[float | None, Lease | None]:
+        """Reserve the host's next start slot: seconds until it (None if it is further than ``max_wait`` away:
+        nothing reserved then), and when the slot is now, one of the host's concurrent request slots if one is
+        free (see :meth:`lease`)."""
+        token = uuid.uuid4().hex
+        wait_ms, leased = self._reserve(keys=[self._key(host, "next"), self._key(host, "leases")],
+                                        args=[int(interval * 1000), int(max_wait * 1000), self.max_concurrency,
+                                              self.lease_ms, token])
+        if int(wait_ms) < 0:
+            return None, None
+        return int(wait_ms) / 1000, Lease(host, token) if int(leased) else None
 
     def lease(self, host: str) -> Lease | None:
         """One of the host's concurrent request slots, or None when all are taken."""
         token = uuid.uuid4().hex
-        taken = self._lease(keys=[self._key(host, "leases")], args=[self.max_concurrency, self.lease_ms, token])
+        taken = self._lease(keys=[self._key(host, "next"), self._key(host, "leases")],
+                            args=[0, 0, self.max_concurrency, self.lease_ms, token])
         return Lease(host, token) if taken else None
 
     def release(self, lease: Lease) -> None:
