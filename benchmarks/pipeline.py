@@ -411,6 +411,8 @@ def summary_rows(results: Figures) -> list[Row]:
         Row("readq", "x peer", _ratio(readq, peer), ">= 0.9", _at_least(_ratio(readq, peer), 0.9)),
         Row("peer", "CPU ms per page: Scrapy processes", _get(results, "peer", "scrapy_cpu_ms_per_page")),
         Row("peer", "CPU ms per page: noida-db", _get(results, "peer", "es_cpu_ms_per_page")),
+        Row("readq", "x peer by CPU (peer ms / readq ms)",
+            _ratio(_get(results, "peer", "cpu_ms_per_page"), _get(results, "readq", "cpu_ms_per_page"))),
         Row("peer", "documents in its index", _get(results, "peer", "documents")),
         Row("naive", "pages/s, end to end", naive),
         Row("readq", "x naive", vs_naive, ">= 3", _at_least(vs_naive, 3)),
