@@ -4,6 +4,8 @@ Scenarios (``--only``, comma-separated; all by default):
 
 - ceiling: the N pages turned into documents in-process on every core (extraction and ``build_document``; no
            queue, no network, no index), with the CPU it took per page;
+- peer:    the same N pages through what a user would build instead (``benchmarks/peer.py``: Scrapy, extraction
+           in ``parse``, ``helpers.bulk`` to a fresh index), one Scrapy process per core with an equal share;
 - readq:   N pages through a real ``readq worker``, with per-stage task runtimes and queue waits (Celery task
            events), queue depths (every 0.2 s), CPU seconds per process (workers, Redis, noida-db), Redis commands
            per page and the workers' peak RSS;
@@ -43,6 +45,7 @@ from pathlib import Path
 from typing import Any
 
 import redis
+from elasticsearch import Elasticsearch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -60,7 +63,7 @@ from workers.errors import ReadqError
 from workers.extractor import Extractor
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "pages"
-SCENARIOS = ("ceiling", "readq", "naive", "enqueue", "slow")
+SCENARIOS = ("ceiling", "peer", "readq", "naive", "enqueue", "slow")
 WAIT_LIMIT = 900  # s a scenario may wait for its batch: a message lost in the unacked set must not hang the run
 Figures = dict[str, Any]
 
@@ -124,6 +127,53 @@ def run_ceiling(bench: Bench, n: int) -> Figures:
     elapsed = time.perf_counter() - started
     return {"pages_per_s": n / elapsed, "seconds": elapsed, "extracted": sum(ok for ok, _ in results),
             "cpu_ms_per_page": sum(cpu for _, cpu in results) * 1000 / n}
+
+
+# peer ------------------------------------------------------------------------------------------------------------
+
+def run_peer(bench: Bench, farm: ServerFarm, n: int) -> Figures:
+    """``benchmarks/peer.py`` in one process per core, each given an equal share of the N URLs readq fetches, into
+    a fresh index on the same Elasticsearch; timed from the first page served until every process has exited."""
+    cores = os.cpu_count() or 1
+    urls = farm.urls(n)
+    index = f"peer-{uuid.uuid4().hex[:6]}-pages"
+    es = Elasticsearch(bench.es_url)
+    es.indices.create(index=index)
+    services = {name: pid for name, pid in bench.services.items() if name == "noida-db"}
+    processes: list[subprocess.Popen[bytes]] = []
+    try:
+        with (bench.workdir / "peer.log").open("ab") as log:
+            cpu_before = cpu_seconds(services)
+            farm.stats.reset()
+            for i in range(cores):
+                share = bench.workdir / f"peer-{i}.urls"
+                share.write_text("\n".join(urls[i::cores]))
+                processes.append(subprocess.Popen(
+                    [sys.executable, str(Path(__file__).with_name("peer.py")), "--es-url", bench.es_url,
+                     "--index", index, "--urls-file", str(share)],
+                    stdout=subprocess.PIPE, stderr=log, start_new_session=True))
+            try:
+                outputs = [process.communicate(timeout=WAIT_LIMIT)[0] for process in processes]
+            except subprocess.TimeoutExpired as exc:
+                raise TimeoutError(f"the peer's Scrapy processes did not finish; see {log.name}") from exc
+        elapsed = time.perf_counter() - (farm.stats.first_page_at or time.perf_counter())
+        es.indices.refresh(index=index)  # noida-db's work to make the documents searchable counts too
+        documents = es.count(index=index)["count"]
+        cpu = cpu_used(cpu_before, cpu_seconds(services))
+    finally:
+        for process in processes:
+            stop_group(process)
+        es.options(ignore_status=404).indices.delete(index=index)
+        es.close()
+    crawls = [json.loads(output.splitlines()[-1]) if output.strip() else {} for output in outputs]
+    for i, crawl in enumerate(crawls):
+        cpu[f"scrapy {i}"] = crawl.get("cpu_s", 0.0)
+    scrapy_s = sum(crawl.get("cpu_s", 0.0) for crawl in crawls)
+    return {"pages_per_s": n / elapsed, "seconds": elapsed, "processes": cores, "documents": documents,
+            "items": sum(crawl.get("items", 0) for crawl in crawls),
+            "failed_processes": sum(process.returncode != 0 for process in processes), "cpu_s": cpu,
+            "cpu_ms_per_page": sum(cpu.values()) * 1000 / n, "scrapy_cpu_ms_per_page": scrapy_s * 1000 / n,
+            "es_cpu_ms_per_page": cpu.get("noida-db", 0.0) * 1000 / n}
 
 
 # readq -----------------------------------------------------------------------------------------------------------
@@ -347,6 +397,7 @@ def _ratio(a: float | None, b: float | None) -> float | None:
 
 def summary_rows(results: Figures) -> list[Row]:
     readq, ceiling, naive = (_get(results, s, "pages_per_s") for s in ("readq", "ceiling", "naive"))
+    peer = _get(results, "peer", "pages_per_s")
     vs_ceiling, vs_naive = _ratio(readq, ceiling), _ratio(readq, naive)
     cpu = {s: _get(results, s, "cpu_ms_per_page") for s in ("ceiling", "readq", "naive")}
     enqueue, per_url = _get(results, "enqueue", "urls_per_s"), _get(results, "enqueue", "used_memory_bytes_per_url")
@@ -357,6 +408,13 @@ def summary_rows(results: Figures) -> list[Row]:
         Row("ceiling", "pages/s, in-process, all cores", ceiling),
         Row("readq", "pages/s, end to end", readq),
         Row("readq", "x ceiling", vs_ceiling, ">= 0.80", _at_least(vs_ceiling, 0.8)),
+        Row("peer", "pages/s, end to end (Scrapy, a process per core)", peer),
+        Row("readq", "x peer", _ratio(readq, peer), ">= 0.9", _at_least(_ratio(readq, peer), 0.9)),
+        Row("peer", "CPU ms per page: Scrapy processes", _get(results, "peer", "scrapy_cpu_ms_per_page")),
+        Row("peer", "CPU ms per page: noida-db", _get(results, "peer", "es_cpu_ms_per_page")),
+        Row("readq", "x peer by CPU (peer ms / readq ms)",
+            _ratio(_get(results, "peer", "cpu_ms_per_page"), _get(results, "readq", "cpu_ms_per_page"))),
+        Row("peer", "documents in its index", _get(results, "peer", "documents")),
         Row("naive", "pages/s, end to end", naive),
         Row("readq", "x naive", vs_naive, ">= 3", _at_least(vs_naive, 3)),
         Row("ceiling", "CPU ms per page", cpu["ceiling"]),
@@ -411,7 +469,7 @@ def print_details(name: str, figures: Figures) -> None:
 def report(results: Figures) -> None:
     print_table("Pipeline throughput", ["scenario", "figure", "value", "target", ""],
                 [row.cells() for row in summary_rows(results)])
-    for name in ("readq", "slow", "naive"):
+    for name in ("readq", "peer", "slow", "naive"):
         if name in results:
             print_details(name, results[name])
     for name in SCENARIOS:
@@ -459,7 +517,7 @@ def redis_server(given: str | None, workdir: Path, services: dict[str, int]) -> 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", default=",".join(SCENARIOS), help=f"comma-separated: {','.join(SCENARIOS)}")
-    parser.add_argument("--pages", type=int, default=2000, help="N for ceiling, readq and naive")
+    parser.add_argument("--pages", type=int, default=2000, help="N for ceiling, peer, readq and naive")
     parser.add_argument("--corpus", type=Path, help="a corpus laid out like ../shared/corpus (default: test pages)")
     parser.add_argument("--hosts", type=int, default=1000, help="local servers (= hosts) for readq and naive")
     parser.add_argument("--naive-concurrency", type=int, default=3 * (os.cpu_count() or 1),
@@ -491,6 +549,7 @@ def run_scenarios(args: argparse.Namespace, bench: Bench) -> Figures:
         "slow": lambda: run_slow(bench, args.slow_pages, args.slow_hosts, args.latency, args.slow_threads),
     }
     with ServerFarm(bench.pages, args.hosts) as farm:
+        runs["peer"] = lambda: run_peer(bench, farm, args.pages)
         runs["readq"] = lambda: run_readq(bench, farm, args.pages, task_events=args.events)
         runs["naive"] = lambda: run_naive(bench, farm, args.pages, args.naive_concurrency)
         for name in SCENARIOS:
