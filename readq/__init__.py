@@ -9,10 +9,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from config.settings import Settings
-from readq._client import Client, SearchHit
+from readq._client import Client, Document, SearchHit
 from readq._producer import BatchReceipt, Refusal
 from workers.errors import ReadqError, ServiceUnavailable
 from workers.progress import BatchProgress
@@ -21,6 +20,7 @@ __all__ = [
     "BatchProgress",
     "BatchReceipt",
     "Client",
+    "Document",
     "ReadqError",
     "Refusal",
     "SearchHit",
@@ -33,6 +33,11 @@ __all__ = [
 ]
 
 
+def __dir__() -> list[str]:
+    """The public API only, not the names this module imports for itself."""
+    return sorted(__all__)
+
+
 def enqueue(urls: Iterable[str], batch: str | None = None, *, settings: Settings | None = None) -> BatchReceipt:
     """Queue URLs for fetching, extraction and indexing; see :meth:`Client.enqueue`."""
     with Client(settings) as client:
@@ -40,11 +45,13 @@ def enqueue(urls: Iterable[str], batch: str | None = None, *, settings: Settings
 
 
 def progress(batch: str, *, settings: Settings | None = None) -> BatchProgress | None:
+    """The batch's progress from its Redis counters, None if the batch is unknown or expired."""
     with Client(settings) as client:
         return client.progress(batch)
 
 
-def get(url: str, *, settings: Settings | None = None) -> dict[str, Any] | None:
+def get(url: str, *, settings: Settings | None = None) -> Document | None:
+    """The stored document of ``url`` (or of the page whose canonical URL it is), None if there is none."""
     with Client(settings) as client:
         return client.get(url)
 
