@@ -76,7 +76,8 @@ class Document:
 
     @classmethod
     def from_source(cls, source: dict[str, Any]) -> Document:
-        return cls(**{field.name: source.get(field.name) for field in fields(cls)} | {"text": source.get("text", "")})
+        values: dict[str, Any] = {field.name: source.get(field.name) for field in fields(cls)}
+        return cls(**{**values, "text": values["text"] or ""})
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -269,6 +270,9 @@ class Client:
                 after = hits[-1]["sort"]
         finally:
             es.options(ignore_status=404).close_point_in_time(id=pit)
+
+    def count_documents(self, batch: str) -> int:
+        return int(self.runtime.es.count(index=self.settings.pages_alias, query={"term": {"batch": batch}})["count"])
 
     def purge(self, batch: str, *, progress: Callable[[str], None] | None = None) -> dict[str, int]:
         """Delete a batch: its documents, its status records and its state in Redis (progress, per-URL states,

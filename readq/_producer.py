@@ -51,6 +51,7 @@ class BatchReceipt:
     accepted: int = 0
     already_seen: int = 0  # queued or indexed within READQ_REFETCH_AFTER: not queued again (see --force)
     already_queued: int = 0
+    duplicates: int = 0  # given more than once in this input (within one chunk; later repeats are already_seen)
     refused: list[Refusal] = field(default_factory=list)
     refused_by_reason: Counter[str] = field(default_factory=Counter)
 
@@ -69,6 +70,7 @@ class BatchReceipt:
             "accepted": self.accepted,
             "already_seen": self.already_seen,
             "already_queued": self.already_queued,
+            "duplicates": self.duplicates,
             "refused": self.refused_count,
             "refused_by_reason": dict(self.refused_by_reason),
             "refusals": [vars(r) for r in self.refused],
@@ -93,7 +95,7 @@ def enqueue(
     receipt = BatchReceipt(batch=batch or new_batch_id())
     queue = FetchQueue.of(celery, seen.client)  # the broker and the seen-set are the same Redis (READQ_REDIS_URL)
     status_writes: list[Future[None]] = []
-    for candidates in _chunks(_valid_urls(urls, receipt), chunk_size):
+    for candidates in _chunks(_valid_urls(urls, receipt), chunk_size, receipt):
         identified = [(url, url_id(url)) for url in candidates]
         claimed = seen.claim_many([doc_id for _, doc_id in identified], force=force)
         chunk = [pair for pair, ok in zip(identified, claimed, strict=True) if ok]
@@ -144,7 +146,7 @@ class FetchQueue:
 
 def _valid_urls(urls: Iterable[str], receipt: BatchReceipt) -> Iterator[str]:
     for raw in urls:
-        if not raw.strip():
+        if not raw.strip() or raw.lstrip().startswith("#"):  # blank lines and comments of URL files
             continue
         try:
             yield normalize_url(raw)
@@ -152,7 +154,9 @@ def _valid_urls(urls: Iterable[str], receipt: BatchReceipt) -> Iterator[str]:
             receipt.refuse(Refusal(url=without_credentials(raw.strip()[:2000]), reason=exc.reason, message=str(exc)))
 
 
-def _chunks(items: Iterable[str], size: int) -> Iterator[list[str]]:
+def _chunks(items: Iterable[str], size: int, receipt: BatchReceipt) -> Iterator[list[str]]:
     iterator = iter(items)
     while chunk := list(itertools.islice(iterator, size)):
-        yield list(dict.fromkeys(chunk))
+        distinct = list(dict.fromkeys(chunk))
+        receipt.duplicates += len(chunk) - len(distinct)
+        yield distinct
