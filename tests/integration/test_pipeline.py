@@ -46,7 +46,7 @@ def test_refused_skipped_and_failed_urls_carry_their_reasons(workers: Client, si
                                site.url("/json"), site.url("/pages/login-wall.html"), site.url(not_found),
                                site.url("/binary")], batch)
     assert receipt.accepted == 4
-    assert dict(receipt.refused_by_reason) == {"scheme": 1, "credentials": 1, "invalid_characters": 1}
+    assert dict(receipt.refused_by_reason) == {"scheme": 1, "credentials": 1, "no_scheme": 1}
 
     progress = wait_finished(workers, batch)
 
