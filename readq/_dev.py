@@ -27,7 +27,7 @@ from workers.launcher import STAGES, Supervisor, flower_command, flower_env, wor
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 START_TIMEOUT = 60.0  # s for a started service to answer
 # A page server on this machine is the developer's own: `readq dev` fetches from it this fast, not once a second.
-LOOPBACK_HOST_PATTERNS = ("127.0.0.1", "localhost", "[::1]")
+LOOPBACK_HOST_PATTERNS = ("127.0.0.1", "localhost", "[[]::1]")  # fnmatch patterns: "[[]" is a literal "["
 LOOPBACK_REQUESTS_PER_SECOND = 100.0
 
 
@@ -54,7 +54,7 @@ def run_dev(settings: Settings, *, state_dir: Path, say: Callable[[str], None]) 
                              env=worker_env(stage, settings, base_env))
         supervisor.start("flower", flower_command(settings), env=flower_env(settings, os.environ))
         say(f"workers started for {', '.join(STAGES)}; Flower at http://127.0.0.1:{settings.flower_port}")
-        say(f"pages on this machine ({', '.join(LOOPBACK_HOST_PATTERNS)}) are fetched at up to "
+        say("pages on this machine (127.0.0.1, localhost, [::1]) are fetched at up to "
             f"{LOOPBACK_REQUESTS_PER_SECOND:g} requests/s per host, other hosts at READQ_HOST_REQUESTS_PER_SECOND")
         say("queue with `readq enqueue URL --wait`, search with `readq search WORDS`; Ctrl-C stops everything")
         return supervisor.run()
