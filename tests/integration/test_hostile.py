@@ -62,7 +62,7 @@ def test_hostile_pages_fail_or_skip_alone_with_specific_reasons(workers: Client,
     for url, word in surviving.items():
         document = workers.get(url)
         assert document is not None, workers.url_status(url)
-        assert word in document["text"] and "Ã" not in document["text"]
+        assert word in document.text and "Ã" not in document.text
     assert all(workers.get(url) is not None for url in good)
     assert progress.indexed == len(surviving) + len(good)
     assert len(workers.workers(timeout=5)) >= 3  # every stage's worker still answers
