@@ -9,39 +9,20 @@ import signal
 import subprocess
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
-
-from config.settings import Settings
 from readq import Client, Document
 from readq._exit_codes import INTERRUPTED, PARTIAL, SUCCESS, USAGE
 from tests.integration.test_cli import READQ, run
 from tests.support.httpserver import LocalSite
-from tests.support.services import drop_indices, settings_env, wait_for
+from tests.support.services import settings_env, wait_for
 from tests.support.waiting import wait_finished, wait_status_records
 from workers.urls import url_id
 
 
 def new_batch() -> str:
     return f"op-{uuid.uuid4().hex[:8]}"
-
-
-@pytest.fixture
-def idle(settings: Settings) -> Iterator[Client]:
-    """A namespace of its own that no worker serves."""
-    own = settings.model_copy(update={"index_prefix": f"{settings.index_prefix}-idle{uuid.uuid4().hex[:6]}"})
-    with Client(own) as client:
-        client.install_templates()
-        try:
-            yield client
-        finally:
-            drop_indices(client)
-            keys = list(client.runtime.redis.scan_iter(match=f"{own.index_prefix}:*"))
-            if keys:
-                client.runtime.redis.delete(*keys)
 
 
 def test_get_shows_the_document_without_internal_fields_and_finds_it_by_canonical_url(
