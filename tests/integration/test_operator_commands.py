@@ -18,6 +18,7 @@ from tests.integration.test_cli import READQ, run
 from tests.support.httpserver import LocalSite
 from tests.support.services import settings_env, wait_for
 from tests.support.waiting import wait_finished, wait_status_records
+from workers.retrylog import GRACE_SECONDS, RetryLog
 from workers.urls import url_id
 
 
@@ -187,3 +188,22 @@ def test_url_files_ignore_comments_and_blank_lines_and_count_duplicates(idle: Cl
     assert (receipt["accepted"], receipt["duplicates"], receipt["refused"]) == (2, 1, 0)
     assert refused.returncode == PARTIAL
     assert json.loads(refused.stdout)["refused_by_reason"] == {"no_scheme": 1, "scheme": 1}
+
+
+def test_the_retry_log_stays_bounded_and_forgets_what_is_done(idle: Client) -> None:
+    client, prefix = idle.runtime.redis, idle.settings.redis_prefix
+    log = RetryLog(client=client, prefix=prefix, kept=3)
+    now = time.time()
+    for i in range(5):
+        log.record(f"https://example.com/{i}", f"id{i}", "b", stage="fetch", reason="timeout", error="slow",
+                   attempt=1, countdown=60 + i, now=now)
+    log.record("https://example.com/old", "old", "b", stage="fetch", reason="timeout", error="slow", attempt=3,
+               countdown=1, now=now - 3600)  # due an hour ago: its attempt has run
+
+    count, soonest = log.waiting(limit=10)
+
+    assert count == 3 and [r.url for r in soonest] == [f"https://example.com/{i}" for i in (2, 3, 4)]
+    assert 0 < client.ttl(f"{prefix}retry:id4") <= 64 + GRACE_SECONDS
+    log.clear("id4")
+    assert log.pending("id4") is None and log.waiting(limit=10)[0] == 2
+    assert log.pending("id3") is not None and log.pending("id3").attempt == 1  # type: ignore[union-attr]
