@@ -374,7 +374,8 @@ def purge(client: Client, batch: str, yes: bool, as_json: bool) -> None:
         emit({"batch": batch, "error": "no such batch"}, as_json,
              lambda: click.echo(f"no batch {batch!r}: nothing to delete", err=True))
         sys.exit(exit_codes.PARTIAL)
-    what = f"{documents} document(s) and {progress.total if progress else 'the'} URL record(s) of batch {batch}"
+    what = (f"{documents} document(s)" + (f" and the records of {progress.total} URL(s)" if progress else "")
+            + f" of batch {batch}")
     if not yes:
         if not sys.stdin.isatty():
             raise click.UsageError(f"purge would delete {what}: add --yes to delete without a prompt")
