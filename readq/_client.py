@@ -247,6 +247,10 @@ class Client:
         """Why a URL still reads ``queued`` after an attempt: its last error and when the next attempt is due."""
         return self.runtime.retries.pending(url_id(normalize_url(url)))
 
+    def robots_unavailable_until(self, url: str) -> float | None:
+        """When readq asks again for the robots.txt of ``url``'s site, if it could not be read (5xx, timeout)."""
+        return self.runtime.robots.unavailable_until(normalize_url(url))
+
     def export(self, *, batch: str | None = None, since: datetime | None = None) -> Iterator[Document]:
         """Every stored document (of ``batch``, fetched at or after ``since``), read through one point in time, so
         that documents indexed meanwhile neither appear twice nor shift the pages."""

@@ -276,6 +276,7 @@ def get(client: Client, url: str, as_json: bool) -> None:
         readq get https://example.com/a --json
     """
     from workers.progress import FINAL_STATES
+    from workers.times import iso_time
     from workers.urls import normalize_url
 
     try:
@@ -291,7 +292,11 @@ def get(client: Client, url: str, as_json: bool) -> None:
         detail = f"its state: {state.get('state')} {state.get('reason') or ''}".strip() if state else "never seen"
         if pending is not None:
             detail += f"; {pending.describe()}"
-        emit({"url": url, "document": None, "status": state, "retry": pending.to_dict() if pending else None},
+        robots_at = client.robots_unavailable_until(url) if state is None or state.get("state") == "queued" else None
+        if robots_at is not None:
+            detail += f"; the site's robots.txt could not be read, asked again at {iso_time(robots_at)}"
+        emit({"url": url, "document": None, "status": state, "retry": pending.to_dict() if pending else None,
+              "robots_unavailable_until": iso_time(robots_at) if robots_at is not None else None},
              as_json, lambda: click.echo(f"no document for {url} ({detail})", err=True))
         sys.exit(exit_codes.PARTIAL)
     shown = document.to_dict()

@@ -19,6 +19,7 @@ from tests.support.httpserver import LocalSite
 from tests.support.services import settings_env, wait_for
 from tests.support.waiting import wait_finished, wait_status_records
 from workers.retrylog import GRACE_SECONDS, RetryLog
+from workers.robots import UNAVAILABLE
 from workers.urls import url_id
 
 
@@ -121,6 +122,11 @@ def test_a_url_waiting_for_a_retry_shows_its_error_attempts_and_next_attempt(idl
     assert status["retrying"]["count"] == 1 and status["retrying"]["soonest"][0]["url"] == url
     idle.runtime.retries.clear(url_id(url))
     assert "attempt" not in run(idle, "get", url).stderr
+    # robots.txt answered 5xx: the whole site waits, as RobotsPolicy remembers it
+    idle.runtime.redis.set(f"{idle.settings.redis_prefix}robots:{site.base_url}", UNAVAILABLE, ex=300)
+    waiting = run(idle, "get", url)
+    assert "the site's robots.txt could not be read, asked again at 20" in waiting.stderr
+    assert json.loads(run(idle, "get", url, "--json").stdout)["robots_unavailable_until"]
 
 
 def test_status_lists_a_failed_url_once_and_gives_iso_times(idle: Client) -> None:
