@@ -4,23 +4,28 @@
     >>> receipt = readq.enqueue(["https://example.com/news/1"], batch="demo")
     >>> readq.progress(receipt.batch).finished
     >>> [hit.title for hit in readq.search("election results", size=5)]
+
+The classes load on first use, so that ``import readq`` (and the ``readq`` command) start fast.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from config.settings import Settings
-from readq._client import Client, SearchHit
-from readq._producer import BatchReceipt, Refusal
-from workers.errors import ReadqError, ServiceUnavailable
-from workers.progress import BatchProgress
+if TYPE_CHECKING:
+    from config.settings import Settings
+    from readq._client import Client, Document, SearchHit
+    from readq._producer import BatchReceipt, Refusal
+    from workers.errors import ReadqError, ServiceUnavailable
+    from workers.progress import BatchProgress
 
 __all__ = [
     "BatchProgress",
     "BatchReceipt",
     "Client",
+    "Document",
     "ReadqError",
     "Refusal",
     "SearchHit",
@@ -32,24 +37,58 @@ __all__ = [
     "search",
 ]
 
+_HOMES = {
+    "BatchProgress": "workers.progress",
+    "BatchReceipt": "readq._producer",
+    "Client": "readq._client",
+    "Document": "readq._client",
+    "ReadqError": "workers.errors",
+    "Refusal": "readq._producer",
+    "SearchHit": "readq._client",
+    "ServiceUnavailable": "workers.errors",
+    "Settings": "config.settings",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'readq' has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    """The public API only, not the names this module uses for itself."""
+    return sorted(__all__)
+
+
+def _client(settings: Settings | None) -> Client:
+    from readq._client import Client
+
+    return Client(settings)
+
 
 def enqueue(urls: Iterable[str], batch: str | None = None, *, settings: Settings | None = None) -> BatchReceipt:
     """Queue URLs for fetching, extraction and indexing; see :meth:`Client.enqueue`."""
-    with Client(settings) as client:
+    with _client(settings) as client:
         return client.enqueue(urls, batch)
 
 
 def progress(batch: str, *, settings: Settings | None = None) -> BatchProgress | None:
-    with Client(settings) as client:
+    """The batch's progress from its Redis counters, None if the batch is unknown or expired."""
+    with _client(settings) as client:
         return client.progress(batch)
 
 
-def get(url: str, *, settings: Settings | None = None) -> dict[str, Any] | None:
-    with Client(settings) as client:
+def get(url: str, *, settings: Settings | None = None) -> Document | None:
+    """The stored document of ``url`` (or of the page whose canonical URL it is), None if there is none."""
+    with _client(settings) as client:
         return client.get(url)
 
 
 def search(query: str, *, size: int = 10, domain: str | None = None, lang: str | None = None,
            settings: Settings | None = None) -> list[SearchHit]:
-    with Client(settings) as client:
+    with _client(settings) as client:
         return client.search(query, size=size, domain=domain, lang=lang)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass
+import json
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -19,14 +20,20 @@ from readq import _producer
 from readq._producer import BatchReceipt
 from workers.elastic import install_templates
 from workers.errors import ServiceUnavailable
+from workers.failures import is_permanent
 from workers.kibana import import_saved_objects
 from workers.progress import BatchProgress
 from workers.queues import queue_depths
+from workers.retrylog import PendingRetry, RetryLog
 from workers.runtime import Runtime
+from workers.seen import SeenSet
+from workers.times import iso_time
 from workers.urls import normalize_url, url_id
 
 SNIPPET_CHARS = 180
-PAGE_SIZE = 500  # status records per search request when listing failures
+PAGE_SIZE = 500  # status records per search request when listing failures; documents per export page
+PIT_KEEP_ALIVE = "2m"  # how long Elasticsearch keeps an export's point in time between two pages
+PURGE_CHUNK = 1000  # Redis entries removed per round trip
 
 
 @dataclass(frozen=True)
@@ -42,6 +49,41 @@ class SearchHit:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class Document:
+    """A stored page as users see it: the extracted article and where it came from, without readq's internal
+    fields (MinHash signature, conditional-request validators)."""
+
+    url: str
+    final_url: str | None
+    canonical_url: str | None
+    domain: str | None
+    title: str | None
+    text: str
+    description: str | None
+    author: str | None
+    published: str | None
+    lang: str | None
+    site_name: str | None
+    fetched_at: str | None
+    content_hash: str | None
+    word_count: int | None
+    http_status: int | None
+    batch: str | None
+    duplicate_of: str | None
+
+    @classmethod
+    def from_source(cls, source: dict[str, Any]) -> Document:
+        values: dict[str, Any] = {field.name: source.get(field.name) for field in fields(cls)}
+        return cls(**{**values, "text": values["text"] or ""})
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+DOCUMENT_FIELDS = [field.name for field in fields(Document)]
 
 
 class Client:
@@ -127,15 +169,25 @@ class Client:
         """Everything here comes from Redis and the workers, so it works while Elasticsearch is down; the
         ``elasticsearch`` entry says whether it is."""
         batches = [batch] if batch else self.runtime.progress.recent_batches(5)
+        retrying, soonest = self.runtime.retries.waiting(failures)
         return {
             "elasticsearch": self.elasticsearch_state(),
             "queues": self.queue_depths(),
             "workers": self.workers(),
-            "batches": [p.to_dict() for b in batches if (p := self.progress(b)) is not None],
-            "recent_failures": [
-                f for f in self.runtime.progress.recent_failures(failures * 5) if batch in (None, f.get("batch"))
-            ][:failures],
+            "batches": [progress_dict(p) for b in batches if (p := self.progress(b)) is not None],
+            "retrying": {"count": retrying, "soonest": [r.to_dict() for r in soonest
+                                                        if batch in (None, r.batch)]},
+            "recent_failures": self.recent_failures(batch, failures),
         }
+
+    def recent_failures(self, batch: str | None = None, limit: int = 10) -> list[dict[str, Any]]:
+        """The latest failure of each recently failed URL (a URL retried and failed again is listed once)."""
+        latest: dict[str, dict[str, Any]] = {}
+        for failure in self.runtime.progress.recent_failures(limit * 10):
+            if batch in (None, failure.get("batch")) and failure["url"] not in latest:
+                at = failure.get("at")
+                latest[failure["url"]] = {**failure, "at": iso_time(at) if isinstance(at, int | float) else at}
+        return list(latest.values())[:limit]
 
     def failed(self, *, batch: str | None = None, reason: str | None = None,
                limit: int | None = None) -> Iterator[dict[str, Any]]:
@@ -156,20 +208,34 @@ class Client:
                 return
             after = hits[-1]["sort"]
 
-    def retry(self, *, batch: str | None = None, reason: str | None = None) -> list[BatchReceipt]:
-        """Queue failed URLs again, each into the batch it failed in."""
+    def retry(self, *, batch: str | None = None, reason: str | None = None,
+              include_permanent: bool = False) -> list[BatchReceipt]:
+        """Queue failed URLs again, each into the batch it failed in; permanent failures (a 404, a rejected
+        document...) only with ``include_permanent``."""
         self.make_searchable()
         by_batch: dict[str, list[str]] = {}
         for record in self.failed(batch=batch, reason=reason):
-            by_batch.setdefault(record["batch"], []).append(record["url"])
+            if include_permanent or not is_permanent(record):
+                by_batch.setdefault(record["batch"], []).append(record["url"])
         return [self.enqueue(urls, failed_batch, force=True) for failed_batch, urls in sorted(by_batch.items())]
 
-    def get(self, url: str) -> dict[str, Any] | None:
+    def get(self, url: str) -> Document | None:
+        """The stored document of ``url``, found by the URL it was queued as or by its canonical URL.
+
+        Raises :class:`~workers.errors.RefusedURL` when ``url`` is not a URL readq accepts."""
+        normalized = normalize_url(url)
         try:
-            found = self.runtime.es.get(index=self.settings.pages_alias, id=url_id(normalize_url(url)))
+            found = self.runtime.es.get(index=self.settings.pages_alias, id=url_id(normalized),
+                                        source_includes=DOCUMENT_FIELDS)
         except NotFoundError:
-            return None
-        return dict(found["_source"])
+            response = self.runtime.es.search(
+                index=self.settings.pages_alias, size=1, source_includes=DOCUMENT_FIELDS,
+                query={"bool": {"should": [{"term": {"canonical_url": normalized}}, {"term": {"canonical_url": url}}],
+                                "minimum_should_match": 1}},
+                sort=[{"fetched_at": "desc"}])
+            hits = response["hits"]["hits"]
+            return Document.from_source(hits[0]["_source"]) if hits else None
+        return Document.from_source(found["_source"])
 
     def url_status(self, url: str) -> dict[str, Any] | None:
         """The URL's state: ``queued`` (and when) while it is in flight, from the seen-set (in-flight URLs have no
@@ -186,6 +252,91 @@ class Client:
             return {"url": normalized, "state": "queued",
                     "updated_at": datetime.fromtimestamp(queued_at, UTC).isoformat(timespec="seconds")}
         return record
+
+    def pending_retry(self, url: str) -> PendingRetry | None:
+        """Why a URL still reads ``queued`` after an attempt: its last error and when the next attempt is due."""
+        return self.runtime.retries.pending(url_id(normalize_url(url)))
+
+    def robots_unavailable_until(self, url: str) -> float | None:
+        """When readq asks again for the robots.txt of ``url``'s site, if it could not be read (5xx, timeout)."""
+        return self.runtime.robots.unavailable_until(normalize_url(url))
+
+    def export(self, *, batch: str | None = None, since: datetime | None = None) -> Iterator[Document]:
+        """Every stored document (of ``batch``, fetched at or after ``since``), read through one point in time, so
+        that documents indexed meanwhile neither appear twice nor shift the pages."""
+        filters: list[dict[str, Any]] = [{"term": {"batch": batch}}] if batch else []
+        if since is not None:
+            filters.append({"range": {"fetched_at": {"gte": since.isoformat()}}})
+        es = self.runtime.es
+        pit = es.open_point_in_time(index=self.settings.pages_alias, keep_alive=PIT_KEEP_ALIVE)["id"]
+        after: list[Any] | None = None
+        try:
+            while True:
+                response = es.search(pit={"id": pit, "keep_alive": PIT_KEEP_ALIVE}, size=PAGE_SIZE,
+                                     query={"bool": {"filter": filters}}, sort=[{"_shard_doc": "asc"}],
+                                     search_after=after, source_includes=DOCUMENT_FIELDS)
+                pit = response.get("pit_id", pit)
+                hits = response["hits"]["hits"]
+                for hit in hits:
+                    yield Document.from_source(hit["_source"])
+                if len(hits) < PAGE_SIZE:
+                    return
+                after = hits[-1]["sort"]
+        finally:
+            es.options(ignore_status=404).close_point_in_time(id=pit)
+
+    def count_documents(self, batch: str) -> int:
+        return int(self.runtime.es.count(index=self.settings.pages_alias, query={"term": {"batch": batch}})["count"])
+
+    def purge(self, batch: str, *, progress: Callable[[str], None] | None = None) -> dict[str, int]:
+        """Delete a batch: its documents, its status records and its state in Redis (progress, per-URL states,
+        seen-set entries, pending retries, recent failures). Returns what was deleted, by kind."""
+        say = progress or (lambda _message: None)
+        es, settings = self.runtime.es, self.settings
+        query = {"term": {"batch": batch}}
+        say("deleting documents")
+        documents = es.delete_by_query(index=settings.pages_alias, query=query, refresh=True, conflicts="proceed")
+        say("deleting status records")
+        records = es.delete_by_query(index=settings.status_alias, query=query, refresh=True, conflicts="proceed")
+        say("deleting Redis state")
+        urls = self._purge_redis(batch)
+        return {"documents": int(documents.get("deleted", 0)), "status_records": int(records.get("deleted", 0)),
+                "urls_forgotten": urls}
+
+    def _purge_redis(self, batch: str) -> int:
+        client, progress = self.runtime.redis, self.runtime.progress
+        counters, url_states, batches = progress.keys(batch)
+        forgotten = 0
+        ids: list[str] = []
+        for url_id_raw, _state in client.hscan_iter(url_states, count=PURGE_CHUNK):
+            ids.append(url_id_raw.decode() if isinstance(url_id_raw, bytes) else str(url_id_raw))
+            if len(ids) == PURGE_CHUNK:
+                forgotten += self._forget(ids)
+                ids = []
+        forgotten += self._forget(ids)
+        failures_key = f"{self.settings.redis_prefix}failures"
+        with client.pipeline(transaction=False) as pipe:
+            for raw in client.lrange(failures_key, 0, -1):
+                entry = raw.decode() if isinstance(raw, bytes) else str(raw)
+                if json.loads(entry).get("batch") == batch:
+                    pipe.lrem(failures_key, 0, entry)
+            pipe.delete(counters, url_states)
+            pipe.zrem(batches, batch)
+            pipe.execute()
+        return forgotten
+
+    def _forget(self, ids: list[str]) -> int:
+        """Drop URLs from the seen-set (so they may be queued again) and from the pending retries."""
+        if not ids:
+            return 0
+        with self.runtime.redis.pipeline(transaction=False) as pipe:
+            seen = SeenSet(client=pipe, prefix=self.settings.redis_prefix, refetch_after=self.settings.refetch_after)
+            retries = RetryLog(client=pipe, prefix=self.settings.redis_prefix)
+            for doc_id in ids:
+                seen.forget(doc_id)
+                retries.clear(doc_id)
+            pipe.execute()
+        return len(ids)
 
     def search(self, query: str, *, size: int = 10, domain: str | None = None,
                lang: str | None = None) -> list[SearchHit]:
@@ -205,6 +356,15 @@ class Client:
 
 def _epoch(iso: str | None) -> float:
     return datetime.fromisoformat(iso).timestamp() if iso else 0.0
+
+
+def progress_dict(progress: BatchProgress) -> dict[str, Any]:
+    """A batch's progress for JSON, with its times in ISO 8601."""
+    data = progress.to_dict()
+    for name in ("created", "updated"):
+        if isinstance(data.get(name), int | float):
+            data[name] = iso_time(data[name])
+    return data
 
 
 def _hit(raw: dict[str, Any]) -> SearchHit:

@@ -7,6 +7,7 @@ templates and starts the three stage workers and Flower.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
@@ -25,6 +26,17 @@ from workers.launcher import STAGES, Supervisor, flower_command, flower_env, wor
 
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 START_TIMEOUT = 60.0  # s for a started service to answer
+# A page server on this machine is the developer's own: `readq dev` fetches from it this fast, not once a second.
+LOOPBACK_HOST_PATTERNS = ("127.0.0.1", "localhost", "[[]::1]")  # fnmatch patterns: "[[]" is a literal "["
+LOOPBACK_REQUESTS_PER_SECOND = 100.0
+
+
+def dev_rate_limits(settings: Settings) -> dict[str, float]:
+    """READQ_HOST_RATE_LIMITS for `readq dev`'s workers: loopback hosts lifted, the configured patterns kept (and
+    first, so that one naming a loopback host still wins)."""
+    return {**settings.host_rate_limits,
+            **{pattern: LOOPBACK_REQUESTS_PER_SECOND for pattern in LOOPBACK_HOST_PATTERNS
+               if pattern not in settings.host_rate_limits}}
 
 
 def run_dev(settings: Settings, *, state_dir: Path, say: Callable[[str], None]) -> int:
@@ -36,11 +48,14 @@ def run_dev(settings: Settings, *, state_dir: Path, say: Callable[[str], None]) 
         _ensure_elasticsearch(client, supervisor, state_dir, say)
         created = client.install_templates()
         say(f"index templates installed (new indices: {', '.join(created) or 'none'})")
+        base_env = {**os.environ, "READQ_HOST_RATE_LIMITS": json.dumps(dev_rate_limits(settings))}
         for stage in STAGES:
             supervisor.start(f"{stage} worker", worker_command(stage, settings),
-                             env=worker_env(stage, settings, os.environ))
+                             env=worker_env(stage, settings, base_env))
         supervisor.start("flower", flower_command(settings), env=flower_env(settings, os.environ))
         say(f"workers started for {', '.join(STAGES)}; Flower at http://127.0.0.1:{settings.flower_port}")
+        say("pages on this machine (127.0.0.1, localhost, [::1]) are fetched at up to "
+            f"{LOOPBACK_REQUESTS_PER_SECOND:g} requests/s per host, other hosts at READQ_HOST_REQUESTS_PER_SECOND")
         say("queue with `readq enqueue URL --wait`, search with `readq search WORDS`; Ctrl-C stops everything")
         return supervisor.run()
     except (ServiceUnavailable, KeyboardInterrupt):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+import zlib
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -9,8 +11,8 @@ from typing import Any
 
 from config.settings import get_settings
 from workers.decoding import decode_html
-from workers.documents import build_document
-from workers.errors import ReadqError
+from workers.documents import build_document, public_view
+from workers.errors import BodyTooLarge, ReadqError
 from workers.extractor import Extractor
 from workers.fetcher import Fetcher
 from workers.urls import normalize_url
@@ -22,8 +24,23 @@ def _engines() -> tuple[Fetcher, Extractor]:
     return Fetcher.from_settings(settings), Extractor.from_settings(settings)
 
 
+def read_page_file(path: Path, max_bytes: int) -> bytes:
+    """A saved page's bytes, gunzipped if the file is gzip (``.html.gz``), at most ``max_bytes`` of them."""
+    with path.open("rb") as raw:
+        gzipped = raw.read(2) == b"\x1f\x8b"
+    try:
+        with (gzip.open(path, "rb") if gzipped else path.open("rb")) as page:
+            body = page.read(max_bytes + 1)
+    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+        raise OSError(f"{path} is not a readable gzip file: {exc}") from exc
+    if len(body) > max_bytes:
+        raise BodyTooLarge(f"{path} holds more than {max_bytes} bytes (READQ_MAX_BODY_BYTES)")
+    return body
+
+
 def extract_source(source: str) -> dict[str, Any]:
-    """The document for a file path or an http(s) URL, or ``{"source", "error", "reason"}``."""
+    """The document for a file path (gzipped or not) or an http(s) URL, without readq's internal fields; or
+    ``{"source", "error", "reason"}``."""
     fetcher, extractor = _engines()
     try:
         if source.startswith(("http://", "https://")):
@@ -33,7 +50,7 @@ def extract_source(source: str) -> dict[str, Any]:
             final_url, fetched_at, status = page.final_url, page.fetched_at, page.status
         else:
             path = Path(source).resolve()
-            html = decode_html(path.read_bytes(), None)
+            html = decode_html(read_page_file(path, fetcher.max_body_bytes), None)
             url = final_url = path.as_uri()
             fetched_at = datetime.fromtimestamp(path.stat().st_mtime, UTC).isoformat(timespec="seconds")
             status = None
@@ -43,5 +60,5 @@ def extract_source(source: str) -> dict[str, Any]:
     except OSError as exc:
         return {"source": source, "error": str(exc), "reason": "unreadable_file"}
     document = build_document(url=url, final_url=final_url, fetched_at=fetched_at, http_status=status,
-                              batch=None, extraction=extraction)
-    return {"source": source, **document}
+                              batch=None, extraction=extraction, fingerprint=False)
+    return {"source": source, **public_view(document)}

@@ -49,6 +49,7 @@ class BatchReceipt:
     accepted: int = 0
     already_seen: int = 0  # queued or indexed within READQ_REFETCH_AFTER: not queued again (see --force)
     already_queued: int = 0
+    duplicates: int = 0  # given more than once in this input (within one chunk; later repeats are already_seen)
     refused: list[Refusal] = field(default_factory=list)
     refused_by_reason: Counter[str] = field(default_factory=Counter)
 
@@ -67,6 +68,7 @@ class BatchReceipt:
             "accepted": self.accepted,
             "already_seen": self.already_seen,
             "already_queued": self.already_queued,
+            "duplicates": self.duplicates,
             "refused": self.refused_count,
             "refused_by_reason": dict(self.refused_by_reason),
             "refusals": [vars(r) for r in self.refused],
@@ -92,7 +94,7 @@ def enqueue(
     queue = FetchQueue.of(celery)
     # The broker, the seen-set and the counters are the same Redis (READQ_REDIS_URL), so one script writes all.
     admission = Admission(client=seen.client, seen=seen, progress=progress, queue_key=queue.key)
-    for chunk in _chunks(_valid_urls(urls, receipt), chunk_size):
+    for chunk in _chunks(_valid_urls(urls, receipt), chunk_size, receipt):
         candidates = [Candidate(url, url_id(url), queue.message(url, receipt.batch)) for url in chunk]
         outcome = admission.admit(receipt.batch, candidates, force=force)
         receipt.accepted += outcome["accepted"]
@@ -127,7 +129,7 @@ class FetchQueue:
 
 def _valid_urls(urls: Iterable[str], receipt: BatchReceipt) -> Iterator[str]:
     for raw in urls:
-        if not raw.strip():
+        if not raw.strip() or raw.lstrip().startswith("#"):  # blank lines and comments of URL files
             continue
         try:
             yield normalize_url(raw)
@@ -135,7 +137,9 @@ def _valid_urls(urls: Iterable[str], receipt: BatchReceipt) -> Iterator[str]:
             receipt.refuse(Refusal(url=without_credentials(raw.strip()[:2000]), reason=exc.reason, message=str(exc)))
 
 
-def _chunks(items: Iterable[str], size: int) -> Iterator[list[str]]:
+def _chunks(items: Iterable[str], size: int, receipt: BatchReceipt) -> Iterator[list[str]]:
     iterator = iter(items)
     while chunk := list(itertools.islice(iterator, size)):
-        yield list(dict.fromkeys(chunk))
+        distinct = list(dict.fromkeys(chunk))
+        receipt.duplicates += len(chunk) - len(distinct)
+        yield distinct

@@ -7,8 +7,7 @@ import json
 import sys
 import time
 from collections import deque
-from collections.abc import Callable
-from datetime import datetime
+from collections.abc import Callable, Iterable
 from typing import Any, TextIO
 
 from rich.console import Console
@@ -16,12 +15,16 @@ from rich.live import Live
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from readq._client import Client
+from config.celery import Queue
+from readq._client import Client, progress_dict
 from workers.progress import BatchProgress
+from workers.times import iso_time
 
 POLL_SECONDS = 0.5
 PLAIN_LINE_SECONDS = 5.0
 RATE_WINDOW_SECONDS = 30.0
+HEALTH_CHECK_SECONDS = 10.0  # how often a wait asks whether workers and Elasticsearch still answer
+WORKERS_REPLY_SECONDS = 1.0
 
 
 class RateMeter:
@@ -58,26 +61,80 @@ def batch_line(progress: BatchProgress, rate: float | None, eta: float | None) -
             f"failed {progress.failed})")
 
 
-def follow_batch(client: Client, batch: str, *, show: bool = True, out: TextIO | None = None,
-                 terminal: bool | None = None) -> BatchProgress:
-    """Poll the batch's Redis counters until every URL has a final state; return the final tally."""
-    out = out or sys.stderr
+def progress_record(progress: BatchProgress, rate: float | None, eta: float | None) -> dict[str, Any]:
+    """One JSON line of ``--wait --json``: the batch's counters, rate, ETA and the time, ISO 8601."""
+    return {**progress_dict(progress), "rate": rate, "eta_seconds": eta, "at": iso_time(time.time())}
+
+
+def health_problems(workers: dict[str, list[str]], elasticsearch_ok: bool, needed: Iterable[str]) -> list[str]:
+    """What keeps a batch from moving on, in words: stages no worker consumes, Elasticsearch gone."""
+    problems = []
+    consumed = {queue for queues in workers.values() for queue in queues}
+    missing = [queue for queue in needed if queue not in consumed]
+    if not workers:
+        problems.append("no readq worker answers; the batch waits until one runs (`readq worker`)")
+    elif missing:
+        problems.append(f"no worker consumes the {', '.join(missing)} queue(s); the batch waits there "
+                        f"(`readq worker --queues {','.join(missing)}`)")
+    if not elasticsearch_ok:
+        problems.append("Elasticsearch does not answer; index tasks retry until it is back")
+    return problems
+
+
+class HealthWatch:
+    """Says, while a batch is waited for, when workers or Elasticsearch go away and when they are back."""
+
+    def __init__(self, client: Client, warn: Callable[[str], None], interval: float = HEALTH_CHECK_SECONDS) -> None:
+        self.client = client
+        self.warn = warn
+        self.interval = interval
+        self._checked_at: float | None = None
+        self._reported: set[str] = set()
+
+    def poll(self) -> None:
+        now = time.monotonic()
+        if self._checked_at is not None and now - self._checked_at < self.interval:
+            return
+        self._checked_at = now
+        workers = self.client.workers(timeout=WORKERS_REPLY_SECONDS)
+        problems = health_problems(workers, self.client.elasticsearch_state() == "ok", [q.value for q in Queue])
+        for problem in problems:
+            if problem not in self._reported:
+                self.warn(problem)
+        if self._reported and not problems:
+            self.warn("workers and Elasticsearch answer again; the batch moves on")
+        self._reported = set(problems)
+
+
+def follow_batch(client: Client, batch: str, *, show: bool = True, as_json: bool = False, out: TextIO | None = None,
+                 terminal: bool | None = None, warn: Callable[[str], None] | None = None) -> BatchProgress:
+    """Poll the batch's Redis counters until every URL has a final state; return the final tally.
+
+    Shows a bar on a terminal, a plain line every few seconds otherwise, or with ``as_json`` a JSON line as often
+    on stdout; ``warn`` hears when workers or Elasticsearch stop (or start again) answering."""
+    out = out or (sys.stdout if as_json else sys.stderr)
     meter = RateMeter()
-    if show and (out.isatty() if terminal is None else terminal):
-        return _follow_with_bar(client, batch, meter, Console(file=out, force_terminal=True))
-    last_line = 0.0
+    health = HealthWatch(client, warn) if warn is not None else None
+    if show and not as_json and (out.isatty() if terminal is None else terminal):
+        return _follow_with_bar(client, batch, meter, Console(file=out, force_terminal=True), health)
+    last_line: float | None = None
     while True:
         progress = _read(client, batch)
         rate, eta = meter.update(progress.done, progress.total)
-        if show and (progress.finished or time.monotonic() - last_line >= PLAIN_LINE_SECONDS):
-            print(batch_line(progress, rate, eta), file=out, flush=True)
+        due = last_line is None or time.monotonic() - last_line >= PLAIN_LINE_SECONDS
+        if show and (progress.finished or due):
+            line = json.dumps(progress_record(progress, rate, eta)) if as_json else batch_line(progress, rate, eta)
+            print(line, file=out, flush=True)
             last_line = time.monotonic()
         if progress.finished:
             return progress
+        if health is not None:
+            health.poll()
         time.sleep(POLL_SECONDS)
 
 
-def _follow_with_bar(client: Client, batch: str, meter: RateMeter, console: Console) -> BatchProgress:
+def _follow_with_bar(client: Client, batch: str, meter: RateMeter, console: Console,
+                     health: HealthWatch | None) -> BatchProgress:
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("{task.fields[rate]}  ETA {task.fields[eta]}  {task.fields[detail]}"))
     with Progress(*columns, console=console, transient=False) as bar:
@@ -87,9 +144,12 @@ def _follow_with_bar(client: Client, batch: str, meter: RateMeter, console: Cons
             rate, eta = meter.update(progress.done, progress.total)
             bar.update(task, total=progress.total, completed=progress.done,
                        rate=f"{rate:.1f}/s" if rate is not None else "?/s", eta=format_eta(eta),
-                       detail=f"indexed {progress.indexed} skipped {progress.skipped} failed {progress.failed}")
+                       detail=f"indexed {progress.indexed} unchanged {progress.unchanged} "
+                              f"skipped {progress.skipped} failed {progress.failed}")
             if progress.finished:
                 return progress
+            if health is not None:
+                health.poll()
             time.sleep(POLL_SECONDS)
 
 
@@ -104,7 +164,7 @@ def watch_status(client: Client, batch: str | None, *, interval: float, as_json:
         for entry in report["batches"]:
             rate, eta = meters.setdefault(entry["batch"], RateMeter()).update(entry["done"], entry["total"])
             entry.update(rate=rate, eta_seconds=eta)
-        report["at"] = datetime.now().isoformat(timespec="seconds")
+        report["at"] = iso_time(time.time())
         return report
 
     def finished(report: dict[str, Any]) -> bool:

@@ -6,23 +6,29 @@ import functools
 import itertools
 import json
 import os
+import socket
 import sys
+import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from config.settings import get_settings
 from readq import _exit_codes as exit_codes
-from readq._client import Client
-from readq._extract import extract_source
-from readq._producer import Refusal
-from workers.errors import ReadqError, ServiceUnavailable
-from workers.launcher import STAGES, Supervisor, worker_command, worker_env
-from workers.progress import BatchProgress
-from workers.seeds import feed_urls, sitemap_urls
+from workers.errors import ReadqError, RefusedURL
+from workers.launcher import STAGES
+
+# The engines load when a command needs them, so that `readq extract` and `--help` start fast.
+if TYPE_CHECKING:
+    from readq._client import Client
+    from readq._producer import Refusal
+    from workers.progress import BatchProgress
+
+WORKER_CHECK_TIMEOUT = 5.0  # s a worker on this host has to answer `readq worker --check`
+EXPORT_PROGRESS_SECONDS = 5.0
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 110}
 F = TypeVar("F", bound=Callable[..., Any])
@@ -43,6 +49,8 @@ def emit(data: Any, as_json: bool, human: Callable[[], None]) -> None:
 def with_client(command: F) -> F:
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from readq._client import Client
+
         with Client(get_settings()) as client:
             return command(client, *args, **kwargs)
 
@@ -54,21 +62,26 @@ def with_client(command: F) -> F:
 def cli() -> None:
     """readq: queue URLs; workers fetch, extract and index them into Elasticsearch; search the result.
 
-    Settings come from READQ_* environment variables or a .env file (see the README).
+    Settings come from READQ_* environment variables or a .env file (see the README). Exit codes: 0 success;
+    1 Redis or Elasticsearch unreachable, or another error; 2 some URLs refused or failed, or nothing found;
+    64 wrong command line; 130 interrupted.
     """
 
 
 @cli.command()
 @click.argument("urls", nargs=-1)
 @click.option("--file", "-f", "url_file", type=click.File("r", encoding="utf-8", errors="replace"),
-              help="Read URLs from this file, one per line ('-' for standard input).")
+              help="Read URLs from this file, one per line ('-' for standard input); blank lines and lines "
+                   "starting with '#' are ignored.")
 @click.option("--sitemap", "sitemaps", multiple=True, metavar="URL",
               help="Queue the pages a sitemap or sitemap index (gzip too) lists. Repeatable.")
 @click.option("--feed", "feeds", multiple=True, metavar="URL",
               help="Queue the entries of an RSS/Atom feed. Repeatable.")
 @click.option("--batch", "-b", help="Batch id to queue under (default: a new one).")
 @click.option("--force", is_flag=True, help="Queue URLs even if queued or indexed within READQ_REFETCH_AFTER.")
-@click.option("--wait", is_flag=True, help="Show progress until the batch is finished, then its tally.")
+@click.option("--wait", is_flag=True,
+              help="Show progress until the batch is finished, then its tally (with --json: JSON lines, the "
+                   "receipt last).")
 @json_option
 @with_client
 def enqueue(client: Client, urls: tuple[str, ...], url_file: Any, sitemaps: tuple[str, ...], feeds: tuple[str, ...],
@@ -76,8 +89,9 @@ def enqueue(client: Client, urls: tuple[str, ...], url_file: Any, sitemaps: tupl
     """Queue URLs for fetching, extraction and indexing.
 
     URLs queued or indexed within READQ_REFETCH_AFTER are not queued again (counted as "already seen") unless
-    --force. Exit 0 when every URL was accepted (and, with --wait, none failed), 2 when some were refused or
-    failed or a sitemap/feed could not be read, 1 when Redis or Elasticsearch is unreachable.
+    --force; a URL given twice is queued once (counted as "duplicates"). Exit 0 when every URL was accepted
+    (and, with --wait, none failed), 2 when some were refused or failed or a sitemap/feed could not be read,
+    1 when Redis or Elasticsearch is unreachable, 130 on Ctrl-C (the batch goes on).
 
     \b
     Example:
@@ -85,6 +99,8 @@ def enqueue(client: Client, urls: tuple[str, ...], url_file: Any, sitemaps: tupl
         readq enqueue --file urls.txt --json
         readq enqueue --sitemap https://example.com/sitemap.xml --feed https://example.com/rss
     """
+    from readq._client import progress_dict
+
     if not (urls or url_file or sitemaps or feeds):
         raise click.UsageError("give URLs as arguments, with --file (use '-' for standard input), --sitemap or --feed")
     seed_errors: list[Refusal] = []
@@ -94,14 +110,15 @@ def enqueue(client: Client, urls: tuple[str, ...], url_file: Any, sitemaps: tupl
         receipt.refuse(refusal)
     if not as_json:
         click.echo(f"batch {receipt.batch}: {receipt.accepted} accepted, {receipt.already_seen} already seen, "
-                   f"{receipt.already_queued} already queued, {receipt.refused_count} refused")
+                   f"{receipt.already_queued} already queued, {receipt.duplicates} duplicates, "
+                   f"{receipt.refused_count} refused")
         for refusal in receipt.refused[:20]:
-            click.echo(f"  refused {refusal.url!r}: {refusal.message}", err=True)
+            click.echo(f"  refused {refusal.url!r} ({refusal.reason}): {refusal.message}", err=True)
         if receipt.refused_count > 20:
             click.echo(f"  ... {receipt.refused_count - 20} more refused; --json lists them", err=True)
     final = _wait_for(client, receipt.batch, as_json) if wait and receipt.accepted else None
-    result = {**receipt.to_dict(), "progress": final.to_dict() if final else None}
-    emit(result, as_json, lambda: click.echo(_tally(final)) if final else None)
+    result = {**receipt.to_dict(), "progress": progress_dict(final) if final else None}
+    emit(result, as_json, lambda: click.echo(tally(final)) if final else None)
     if receipt.refused_count or (final is not None and final.failed):
         sys.exit(exit_codes.PARTIAL)
 
@@ -109,6 +126,9 @@ def enqueue(client: Client, urls: tuple[str, ...], url_file: Any, sitemaps: tupl
 def _seeded(client: Client, sitemaps: tuple[str, ...], feeds: tuple[str, ...],
             errors: list[Refusal]) -> Iterator[str]:
     """Page URLs from sitemaps and feeds, read lazily; a seed that cannot be read becomes a refusal."""
+    from readq._producer import Refusal
+    from workers.seeds import feed_urls, sitemap_urls
+
     fetcher = client.runtime.fetcher
     readers: list[tuple[str, Callable[[], Iterable[str]]]] = [
         (url, functools.partial(sitemap_urls, fetcher, url)) for url in sitemaps
@@ -121,19 +141,23 @@ def _seeded(client: Client, sitemaps: tuple[str, ...], feeds: tuple[str, ...],
             errors.append(Refusal(url=seed, reason="seed_unreadable", message=str(exc)))
 
 
-def _wait_for(client: Client, batch: str, quiet: bool) -> BatchProgress:
+def _wait_for(client: Client, batch: str, as_json: bool) -> BatchProgress:
     from readq._progress import follow_batch
 
-    if not client.workers():
-        click.echo("warning: no readq worker answers; the batch waits until one runs (`readq worker`)", err=True)
-    final = follow_batch(client, batch, show=not quiet)
+    try:
+        final = follow_batch(client, batch, as_json=as_json,
+                             warn=lambda message: click.echo(f"warning: {message}", err=True))
+    except KeyboardInterrupt:
+        click.echo(f"\nstopped waiting; batch {batch} goes on in the workers (follow it with "
+                   f"`readq status --batch {batch} --watch`)", err=True)
+        sys.exit(exit_codes.INTERRUPTED)
     client.make_searchable()  # so that a search right after --wait finds the batch
     return final
 
 
-def _tally(progress: BatchProgress) -> str:
-    return (f"batch {progress.batch}: {progress.indexed} indexed, {progress.skipped} skipped, "
-            f"{progress.failed} failed of {progress.total}")
+def tally(progress: BatchProgress) -> str:
+    return (f"batch {progress.batch}: {progress.indexed} indexed, {progress.unchanged} unchanged, "
+            f"{progress.skipped} skipped, {progress.failed} failed of {progress.total}")
 
 
 @cli.command()
@@ -149,7 +173,8 @@ def _tally(progress: BatchProgress) -> str:
 @with_client
 def status(client: Client, batch: str | None, list_failed: bool, reason: str | None, limit: int, watch: bool,
            interval: float, as_json: bool) -> None:
-    """Queue depths per stage, workers seen, batch tallies and recent failures; or, with --failed, the failures.
+    """Queue depths per stage, workers seen, batch tallies, URLs waiting for a retry and recent failures; or,
+    with --failed, the failures. Exit 2 when --batch names no known batch.
 
     \b
     Example:
@@ -158,6 +183,8 @@ def status(client: Client, batch: str | None, list_failed: bool, reason: str | N
         readq status --failed --reason timeout --json
     """
     client.check_redis()
+    if reason is not None:
+        _check_reason(reason)
     if watch:
         from readq._progress import watch_status
 
@@ -172,7 +199,9 @@ def status(client: Client, batch: str | None, list_failed: bool, reason: str | N
         return
     report = client.status(batch)
     if batch and not report["batches"]:
-        raise click.ClickException(f"no batch {batch!r} (unknown, or expired after its TTL)")
+        emit({**report, "error": f"no batch {batch!r}"}, as_json,
+             lambda: click.echo(f"no batch {batch!r} (unknown, or expired after its TTL)", err=True))
+        sys.exit(exit_codes.PARTIAL)
 
     def human() -> None:
         if report["elasticsearch"] != "ok":
@@ -185,30 +214,52 @@ def status(client: Client, batch: str | None, list_failed: bool, reason: str | N
             state = "finished" if progress["finished"] else "running"
             click.echo(f"batch {progress['batch']} ({state}): {progress['done']}/{progress['total']} done; "
                        f"queued {progress['queued']}, fetched {progress['fetched']}, indexed {progress['indexed']}, "
-                       f"skipped {progress['skipped']}, failed {progress['failed']}")
+                       f"unchanged {progress['unchanged']}, skipped {progress['skipped']}, "
+                       f"failed {progress['failed']}")
+        retrying = report["retrying"]
+        if retrying["count"]:
+            click.echo(f"waiting for a retry: {retrying['count']} URL(s)")
+            for retry in retrying["soonest"]:
+                click.echo(f"  {retry['url']} [{retry['batch']}] attempt {retry['attempt']} failed "
+                           f"({retry['reason']}: {retry['error']}); next attempt at {retry['next_attempt_at']}")
         for failure in report["recent_failures"]:
-            click.echo(f"failed {failure['url']} [{failure.get('stage')}] {failure.get('reason')}: "
-                       f"{failure.get('error')}")
+            click.echo(f"failed {failure['url']} [{failure.get('stage')}] {failure.get('reason')} after "
+                       f"{failure.get('attempts')} attempt(s): {failure.get('error')}")
 
     emit(report, as_json, human)
 
 
+def _check_reason(reason: str) -> None:
+    from workers.failures import failure_reasons
+
+    known = failure_reasons()
+    if reason not in known:
+        raise click.BadParameter(f"{reason!r} is no failure reason; known: {', '.join(sorted(known))}",
+                                 param_hint="--reason")
+
+
 @cli.command()
 @click.option("--batch", "-b", help="Only URLs that failed in this batch.")
-@click.option("--reason", help="Only URLs that failed for this reason.")
+@click.option("--reason", help="Only URLs that failed for this reason (see `readq status --failed`).")
+@click.option("--include-permanent", is_flag=True,
+              help="Also failures that another attempt would repeat (a 4xx answer, a rejected document...).")
 @json_option
 @with_client
-def retry(client: Client, batch: str | None, reason: str | None, as_json: bool) -> None:
-    """Queue failed URLs again, each into the batch it failed in.
+def retry(client: Client, batch: str | None, reason: str | None, include_permanent: bool, as_json: bool) -> None:
+    """Queue failed URLs again, each into the batch it failed in: those whose failure may pass (timeouts,
+    connection errors, 5xx...), and with --include-permanent the rest too. Exit 64 for an unknown --reason.
 
     \b
     Example:
         readq retry --batch monday --reason timeout
     """
+    if reason is not None:
+        _check_reason(reason)
     client.check()
-    receipts = client.retry(batch=batch, reason=reason)
+    receipts = client.retry(batch=batch, reason=reason, include_permanent=include_permanent)
+    left = "" if include_permanent else " (permanent failures are left; --include-permanent queues them too)"
     emit([r.to_dict() for r in receipts], as_json, lambda: click.echo(
-        f"re-queued {sum(r.accepted for r in receipts)} failed URL(s) in {len(receipts)} batch(es)"))
+        f"re-queued {sum(r.accepted for r in receipts)} failed URL(s) in {len(receipts)} batch(es){left}"))
 
 
 @cli.command()
@@ -216,28 +267,130 @@ def retry(client: Client, batch: str | None, reason: str | None, as_json: bool) 
 @json_option
 @with_client
 def get(client: Client, url: str, as_json: bool) -> None:
-    """Show the stored document for URL (exit 2 if there is none, with the URL's state if known).
+    """Show the stored document for URL (or for the page whose canonical URL it is). Exit 2 if there is none,
+    with the URL's state if known (and, while it waits for a retry, its last error and next attempt); 64 if URL
+    is not a URL readq accepts.
 
     \b
     Example:
         readq get https://example.com/a --json
     """
+    from workers.progress import FINAL_STATES
+    from workers.times import iso_time
+    from workers.urls import normalize_url
+
+    try:
+        normalize_url(url)
+    except RefusedURL as exc:
+        raise click.BadParameter(f"{url!r} is not a URL readq accepts ({exc.reason}): {exc}",
+                                 param_hint="URL") from None
     client.check()
     document = client.get(url)
     if document is None:
         state = client.url_status(url)
+        pending = client.pending_retry(url) if state is None or state.get("state") not in FINAL_STATES else None
         detail = f"its state: {state.get('state')} {state.get('reason') or ''}".strip() if state else "never seen"
-        emit({"url": url, "document": None, "status": state}, as_json,
-             lambda: click.echo(f"no document for {url} ({detail})", err=True))
+        if pending is not None:
+            detail += f"; {pending.describe()}"
+        robots_at = client.robots_unavailable_until(url) if state is None or state.get("state") == "queued" else None
+        if robots_at is not None:
+            detail += f"; the site's robots.txt could not be read, asked again at {iso_time(robots_at)}"
+        emit({"url": url, "document": None, "status": state, "retry": pending.to_dict() if pending else None,
+              "robots_unavailable_until": iso_time(robots_at) if robots_at is not None else None},
+             as_json, lambda: click.echo(f"no document for {url} ({detail})", err=True))
         sys.exit(exit_codes.PARTIAL)
+    shown = document.to_dict()
 
     def human() -> None:
-        for field in ("title", "url", "canonical_url", "author", "published", "lang", "site_name", "word_count"):
-            click.echo(f"{field}: {document.get(field)}")
+        for field in ("title", "url", "canonical_url", "author", "published", "lang", "site_name", "word_count",
+                      "duplicate_of"):
+            if shown.get(field) is not None:
+                click.echo(f"{field}: {shown[field]}")
         click.echo("")
-        click.echo(document.get("text", ""))
+        click.echo(document.text)
 
-    emit(document, as_json, human)
+    emit(shown, as_json, human)
+
+
+@cli.command()
+@click.option("--batch", "-b", help="Only documents of this batch.")
+@click.option("--since", metavar="TIME", help="Only documents fetched at or after TIME (ISO 8601, e.g. 2026-11-30 "
+                                               "or 2026-11-30T08:00:00Z).")
+@json_option
+@with_client
+def export(client: Client, batch: str | None, since: str | None, as_json: bool) -> None:
+    """Print stored documents as JSON lines (the fields `readq get --json` shows), read through one point in
+    time: documents indexed meanwhile are not mixed in. A count goes to stderr every few seconds. Exit 2 when
+    nothing matched.
+
+    Output is JSON lines either way (--json is accepted for symmetry).
+
+    \b
+    Example:
+        readq export --batch monday > monday.jsonl
+        readq export --since 2026-11-30T00:00:00Z | gzip > today.jsonl.gz
+    """
+    del as_json
+    since_time = _parse_time(since) if since is not None else None
+    client.check()
+    exported, last_report = 0, time.monotonic()
+    for document in client.export(batch=batch, since=since_time):
+        click.echo(json.dumps(document.to_dict(), ensure_ascii=False))
+        exported += 1
+        if time.monotonic() - last_report >= EXPORT_PROGRESS_SECONDS:
+            click.echo(f"exported {exported} documents so far", err=True)
+            last_report = time.monotonic()
+    click.echo(f"exported {exported} documents", err=True)
+    if not exported:
+        sys.exit(exit_codes.PARTIAL)
+
+
+def _parse_time(text: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not an ISO 8601 time (e.g. 2026-11-30T08:00:00Z)",
+                                 param_hint="--since") from None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+@cli.command()
+@click.option("--batch", "-b", required=True, help="The batch to delete.")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@json_option
+@with_client
+def purge(client: Client, batch: str, yes: bool, as_json: bool) -> None:
+    """Delete a batch: its documents, its status records and its state in Redis (progress, seen-set entries,
+    pending retries, recent failures). Asks first unless --yes; refuses a batch that is still running.
+    Documents a later batch indexed again belong to that batch and stay. Exit 2 when there is no such batch,
+    130 when the confirmation is declined.
+
+    \b
+    Example:
+        readq purge --batch monday --yes
+    """
+    client.check()
+    progress = client.progress(batch)
+    if progress is not None and not progress.finished:
+        raise click.ClickException(f"batch {batch} is still running ({progress.done}/{progress.total} done): "
+                                   "purge it once it is finished")
+    documents = client.count_documents(batch)
+    if progress is None and not documents:
+        emit({"batch": batch, "error": "no such batch"}, as_json,
+             lambda: click.echo(f"no batch {batch!r}: nothing to delete", err=True))
+        sys.exit(exit_codes.PARTIAL)
+    what = (f"{documents} document(s)" + (f" and the records of {progress.total} URL(s)" if progress else "")
+            + f" of batch {batch}")
+    if not yes:
+        if not sys.stdin.isatty():
+            raise click.UsageError(f"purge would delete {what}: add --yes to delete without a prompt")
+        if not click.confirm(f"Delete {what}?", err=True):
+            click.echo("nothing deleted", err=True)
+            sys.exit(exit_codes.INTERRUPTED)
+    deleted = client.purge(batch, progress=lambda step: click.echo(f"purge {batch}: {step}", err=True))
+    emit({"batch": batch, **deleted}, as_json, lambda: click.echo(
+        f"batch {batch} purged: {deleted['documents']} documents, {deleted['status_records']} status records, "
+        f"{deleted['urls_forgotten']} URLs forgotten in Redis"))
 
 
 @cli.command()
@@ -274,14 +427,19 @@ def search(client: Client, query: tuple[str, ...], size: int, domain: str | None
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None, help="Processes (default: one per core).")
 @json_option
 def extract(sources: tuple[str, ...], jobs: int | None, as_json: bool) -> None:
-    """Run the extractor locally, no queue: one JSON object per FILE_OR_URL, as the pipeline would index it.
+    """Run the extractor locally, no queue: one JSON object per FILE_OR_URL (an .html file, gzipped or not, or
+    an http(s) URL), the fields the pipeline would index.
 
     Output is JSON lines either way (--json is accepted for symmetry). Exit 2 if any input failed.
 
     \b
     Example:
-        readq extract page.html https://example.com/a > docs.jsonl
+        readq extract page.html saved.html.gz https://example.com/a > docs.jsonl
     """
+    from concurrent.futures import ProcessPoolExecutor
+
+    from readq._extract import extract_source
+
     del as_json
     workers = jobs or os.cpu_count() or 1
     failed = 0
@@ -301,21 +459,31 @@ def extract(sources: tuple[str, ...], jobs: int | None, as_json: bool) -> None:
 @click.option("--queues", "-Q", help=f"Comma-separated stages to run ({', '.join(STAGES)}); default: all.")
 @click.option("--concurrency", "-c", type=click.IntRange(1, 4096), help="Threads or processes per stage worker.")
 @click.option("--loglevel", "-l", default="INFO", show_default=True)
+@click.option("--check", is_flag=True,
+              help="Start nothing: exit 0 if a worker on this host consumes each of the stages, 1 if not (a "
+                   "container health check).")
 @json_option
-def worker(queues: str | None, concurrency: int | None, loglevel: str, as_json: bool) -> None:
-    """Run Celery workers: each stage in the pool that suits it, supervised together until Ctrl-C.
+def worker(queues: str | None, concurrency: int | None, loglevel: str, check: bool, as_json: bool) -> None:
+    """Run Celery workers: each stage in the pool that suits it, supervised together until Ctrl-C or SIGTERM
+    (then each finishes its running tasks, for as long as the stage's longest task may take).
 
     \b
     Example:
         readq worker                     # fetch, extract and index
         readq worker -Q extract -c 4     # only extraction, 4 processes
+        readq worker --check -Q fetch    # is this host's fetch worker answering?
     """
+    from workers.launcher import Supervisor, stop_grace_seconds, worker_command, worker_env
+
     stages = [s.strip() for s in queues.split(",")] if queues else list(STAGES)
     unknown = sorted(set(stages) - set(STAGES))
     if unknown:
         raise click.UsageError(f"unknown stage(s) {', '.join(unknown)}; stages are {', '.join(STAGES)}")
     settings = get_settings()
-    supervisor = Supervisor()
+    if check:
+        _check_local_workers(stages, as_json)
+        return
+    supervisor = Supervisor(stop_grace=stop_grace_seconds(stages, settings))
     commands = {stage: worker_command(stage, settings, concurrency=concurrency, loglevel=loglevel)
                 for stage in stages}
     emit({"workers": commands}, as_json,
@@ -324,6 +492,23 @@ def worker(queues: str | None, concurrency: int | None, loglevel: str, as_json: 
         env = worker_env(stage, settings, os.environ, concurrency=concurrency)
         supervisor.start(f"{stage} worker", command, env=env)
     sys.exit(supervisor.run())
+
+
+def _check_local_workers(stages: list[str], as_json: bool) -> None:
+    """Exit 0 when a worker of this host (Celery names it ``...@hostname``) answers for every stage, 1 if not."""
+    from readq._client import Client
+
+    with Client(get_settings()) as client:
+        client.check_redis()
+        host = socket.gethostname()
+        here = {name: queues for name, queues in client.workers(timeout=WORKER_CHECK_TIMEOUT).items()
+                if name.rpartition("@")[2] == host}
+    missing = [stage for stage in stages if not any(stage in queues for queues in here.values())]
+    emit({"host": host, "workers": here, "missing": missing}, as_json, lambda: click.echo(
+        f"no worker on {host} answers for {', '.join(missing)}" if missing
+        else f"ok: {', '.join(sorted(here))} answer for {', '.join(stages)}", err=bool(missing)))
+    if missing:
+        sys.exit(exit_codes.UNAVAILABLE)
 
 
 @cli.command()
@@ -401,7 +586,7 @@ def main() -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(exit_codes.UNAVAILABLE)
-    except (ServiceUnavailable, ReadqError) as exc:
+    except ReadqError as exc:  # ServiceUnavailable among them
         click.echo(f"Error: {exc}", err=True)
         sys.exit(exit_codes.UNAVAILABLE)
     except (KeyboardInterrupt, click.Abort):

@@ -19,6 +19,7 @@ from config.settings import get_settings
 from tasks.runtime import get_runtime, memory_kill_key
 from workers.errors import RETRYABLE_ERRORS, SKIP_ERRORS, MemoryLimitExceeded, ReadqError
 from workers.progress import State
+from workers.urls import url_id
 
 _settings = get_settings()
 REDELIVERY_MEMORY_SECONDS = 86400
@@ -91,6 +92,11 @@ class ReadqTask(Task):  # type: ignore[misc]
         asked = getattr(exc, "retry_after", None)
         if asked is not None:
             countdown = min(max(asked, countdown or 0), self.retry_backoff_max)
+        if exc is not None and self.max_retries is not None and self.request.retries < self.max_retries:
+            url, batch = self.request.args[0], self.request.args[1]  # what `readq get URL` says while it waits
+            get_runtime().retries.record(url, url_id(url), batch, stage=self.stage, reason=failure_reason(exc),
+                                         error=str(exc) or repr(exc), attempt=self.request.retries + 1,
+                                         countdown=countdown or 0)
         return super().retry(*args, exc=exc, countdown=countdown, **kwargs)
 
     def on_failure(

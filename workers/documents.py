@@ -6,9 +6,11 @@ import hashlib
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from workers import dedup
 from workers.extractor import Extraction
 from workers.urls import domain_of, url_id
+
+#: Fields readq keeps for itself (near-duplicate search, conditional re-fetch), never shown to users.
+INTERNAL_FIELDS = frozenset({"minhash", "minhash_bands", "etag", "last_modified"})
 
 
 @dataclass(frozen=True)
@@ -41,9 +43,11 @@ def content_hash(text: str) -> str:
 
 def build_document(
     *, url: str, final_url: str, fetched_at: str, http_status: int | None, batch: str | None,
-    extraction: Extraction, etag: str | None = None, last_modified: str | None = None,
+    extraction: Extraction, etag: str | None = None, last_modified: str | None = None, fingerprint: bool = True,
 ) -> dict[str, Any]:
-    return {
+    """The page's document; without ``fingerprint``, no MinHash signature (and no datasketch import: what
+    ``readq extract`` shows needs none)."""
+    document: dict[str, Any] = {
         "url": url,
         "final_url": final_url,
         "canonical_url": extraction.canonical_url,
@@ -62,9 +66,18 @@ def build_document(
         "batch": batch,
         "etag": etag,
         "last_modified": last_modified,
-        "minhash": dedup.signature(extraction.text),
         "duplicate_of": None,  # the URL of an indexed page with (nearly) the same text, set by the index stage
     }
+    if fingerprint:
+        from workers import dedup  # datasketch takes a second to import; extract workers pay it once
+
+        document["minhash"] = dedup.signature(extraction.text)
+    return document
+
+
+def public_view(document: dict[str, Any]) -> dict[str, Any]:
+    """The document without readq's internal fields."""
+    return {name: value for name, value in document.items() if name not in INTERNAL_FIELDS}
 
 
 def document_id(document: dict[str, Any]) -> str:

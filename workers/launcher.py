@@ -22,7 +22,27 @@ from config.settings import Settings
 from workers.metrics import MULTIPROC_ENV, prepare_multiprocess_dir
 
 STAGES = ("fetch", "extract", "index")
-STOP_GRACE_SECONDS = 30.0
+STOP_GRACE_SECONDS = 30.0  # for processes that run no readq task (Flower, services started by `readq dev`)
+STOP_MARGIN_SECONDS = 10.0  # beyond a stage's longest task: the worker's own shutdown (flushes, acks)
+INDEX_WAIT_MARGIN_SECONDS = 5.0  # what an index task waits beyond the request timeout and the flush interval
+
+
+def longest_task_seconds(stage: str, settings: Settings) -> float:
+    """How long one task of ``stage`` can run, so how long a warm shutdown must wait before it kills the worker."""
+    if stage == "fetch":
+        # robots.txt and the page, each within the fetch deadline, and the lookup of the indexed version
+        return 2 * settings.fetch_deadline + settings.es_request_timeout
+    if stage == "extract":
+        return settings.extract_time_limit  # the hard time limit kills the child past it
+    if stage == "index":
+        # the near-duplicate search and the bulk write, each waited for up to the request timeout
+        return 2 * (settings.es_request_timeout + settings.bulk_flush_ms / 1000 + INDEX_WAIT_MARGIN_SECONDS)
+    raise ValueError(f"unknown stage {stage!r}; stages are {', '.join(STAGES)}")
+
+
+def stop_grace_seconds(stages: list[str], settings: Settings) -> float:
+    """How long `readq worker` waits after SIGTERM before it kills its stage workers."""
+    return max(longest_task_seconds(stage, settings) for stage in stages) + STOP_MARGIN_SECONDS
 
 
 def worker_command(stage: str, settings: Settings, *, concurrency: int | None = None,
@@ -87,6 +107,7 @@ class Supervisor:
     """Runs processes side by side; when one exits, or on Ctrl-C or SIGTERM, stops them all."""
 
     processes: list[tuple[str, subprocess.Popen[bytes], int]] = field(default_factory=list)
+    stop_grace: float = STOP_GRACE_SECONDS  # s between SIGTERM and SIGKILL
     _stopping: bool = False
 
     def start(self, name: str, command: list[str], *, tier: int = 1, env: dict[str, str] | None = None,
@@ -126,7 +147,7 @@ class Supervisor:
             group = [process for _, process, t in self.processes if t == tier]
             for process in group:
                 _signal_group(process, signal.SIGTERM)
-            deadline = time.monotonic() + STOP_GRACE_SECONDS
+            deadline = time.monotonic() + self.stop_grace
             for process in group:
                 try:
                     process.wait(timeout=max(0.1, deadline - time.monotonic()))

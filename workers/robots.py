@@ -86,6 +86,16 @@ class RobotsPolicy:
                 self._local[origin] = cached
         return cached
 
+    def unavailable_until(self, url: str) -> float | None:
+        """When the URL's origin, whose robots.txt could not be read, is asked again (epoch s); None if it is not
+        waiting for that."""
+        key = f"{self.prefix}robots:{_origin(url)}"
+        with self.client.pipeline(transaction=False) as pipe:
+            pipe.get(key)
+            pipe.pttl(key)
+            cached, left_ms = pipe.execute()
+        return time.time() + left_ms / 1000 if cached == UNAVAILABLE and left_ms > 0 else None
+
     def _cached_or_fetched(self, origin: str) -> bytes:
         """The cached robots.txt; if there is none, one worker fetches it while the others wait for it."""
         key = f"{self.prefix}robots:{origin}"

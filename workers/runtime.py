@@ -19,6 +19,7 @@ from workers.pagestore import PageStore
 from workers.polite import PoliteFetcher, PreviousFetch
 from workers.politeness import HostGate
 from workers.progress import ProgressTracker
+from workers.retrylog import RetryLog
 from workers.robots import RobotsPolicy
 from workers.seen import SeenSet
 from workers.states import StateRecorder
@@ -61,6 +62,10 @@ class Runtime:
     @cached_property
     def seen(self) -> SeenSet:
         return SeenSet.from_settings(self.settings, self.redis)
+
+    @cached_property
+    def retries(self) -> RetryLog:
+        return RetryLog.from_settings(self.settings, self.redis)
 
     @cached_property
     def robots(self) -> RobotsPolicy:

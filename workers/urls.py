@@ -16,6 +16,7 @@ MAX_URL_CHARS = 8192  # what common servers accept in a request line; beyond it 
 TRACKING_PARAMS = frozenset({"fbclid", "gclid", "dclid", "msclkid", "yclid", "mc_cid", "mc_eid", "_ga"})
 TRACKING_PREFIXES = ("utm_",)
 _CONTROL_OR_SPACE = re.compile(r"[\x00-\x20\x7f]")
+_SCHEME = re.compile(r"[a-zA-Z][\w+.-]*:")
 _NETLOC = re.compile(r"[a-zA-Z][\w+.-]*://([^/?#]*)")
 _CREDENTIALS = re.compile(r"^(\s*[a-zA-Z][\w+.-]*:)?//[^/?#@]*@")
 # A URL made only of characters that canonicalisation leaves as they are (no percent-encoding, no '+', no
@@ -42,6 +43,8 @@ def normalize_url(raw: str) -> str:
 
 def _normalize_general(raw: str, url: str) -> str:
     """Any URL: check it part by part and canonicalise it with w3lib."""
+    if not _SCHEME.match(url):
+        raise RefusedURL(raw, "no_scheme", "not a URL: it does not start with a scheme such as https://")
     if _CONTROL_OR_SPACE.search(url):
         raise RefusedURL(raw, "invalid_characters", "URL contains whitespace or control characters")
     try:
@@ -51,8 +54,7 @@ def _normalize_general(raw: str, url: str) -> str:
         raise RefusedURL(raw, "malformed", f"malformed URL: {exc}") from exc
     scheme = parts.scheme.lower()
     if scheme not in ALLOWED_SCHEMES:
-        shown = scheme or "none"
-        raise RefusedURL(raw, "scheme", f"scheme {shown!r} is not allowed (http and https only)")
+        raise RefusedURL(raw, "scheme", f"scheme {scheme!r} is not allowed (http and https only)")
     if not parts.hostname:
         raise RefusedURL(raw, "no_host", "URL has no host")
     if parts.username is not None or parts.password is not None:

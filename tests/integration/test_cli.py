@@ -29,7 +29,7 @@ def test_enqueue_wait_json_reports_the_tally_and_exits_0(workers: Client, site: 
                  "--json")
 
     assert result.returncode == SUCCESS, result.stderr
-    report = json.loads(result.stdout)
+    report = json.loads(result.stdout.splitlines()[-1])  # progress lines first, the receipt last
     assert (report["batch"], report["accepted"], report["refused"]) == (batch, 1, 0)
     assert report["progress"]["indexed"] == 1 and report["progress"]["finished"]
 
@@ -39,7 +39,7 @@ def test_enqueue_from_stdin_with_refusals_and_failures_exits_2(workers: Client, 
     result = run(workers, "enqueue", "--file", "-", "--wait", "--json", stdin=lines)
 
     assert result.returncode == PARTIAL, result.stderr
-    report = json.loads(result.stdout)
+    report = json.loads(result.stdout.splitlines()[-1])
     assert report["accepted"] == 2
     assert report["refusals"] == [{"url": "javascript:alert(1)", "reason": "scheme",
                                    "message": "scheme 'javascript' is not allowed (http and https only)"}]
@@ -96,5 +96,5 @@ def test_extract_prints_what_the_pipeline_indexes(workers: Client, site: LocalSi
     assert from_url["source"] == url
     assert indexed is not None
     for field in ("title", "text", "author", "published", "lang", "site_name", "canonical_url", "content_hash"):
-        assert from_url[field] == indexed[field], field
+        assert from_url[field] == getattr(indexed, field), field
     assert from_file["reason"] == "no_readable_content"

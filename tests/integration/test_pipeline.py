@@ -25,14 +25,14 @@ def test_queued_pages_are_indexed_with_their_fields_and_searchable(workers: Clie
     assert (progress.indexed, progress.skipped, progress.failed) == (3, 0, 0)
     document = workers.get(urls[0])
     assert document is not None
-    assert document["url"] == urls[0]
-    assert document["domain"] == "127.0.0.1"
-    assert document["batch"] == receipt.batch
-    assert document["http_status"] == 200
-    assert document["lang"] == "de"
-    assert document["word_count"] > 100
-    assert len(document["content_hash"]) == 64
-    assert document["title"] and "|" not in document["title"]
+    assert document.url == urls[0]
+    assert document.domain == "127.0.0.1"
+    assert document.batch == receipt.batch
+    assert document.http_status == 200
+    assert document.lang == "de"
+    assert document.word_count > 100
+    assert len(document.content_hash) == 64
+    assert document.title and "|" not in document.title
     english = workers.search(distinctive_word(workers.get(urls[1])), lang="en")
     assert urls[1] in [hit.url for hit in english]
     assert all("**" in hit.snippet for hit in english)
@@ -46,7 +46,7 @@ def test_refused_skipped_and_failed_urls_carry_their_reasons(workers: Client, si
                                site.url("/json"), site.url("/pages/login-wall.html"), site.url(not_found),
                                site.url("/binary")], batch)
     assert receipt.accepted == 4
-    assert dict(receipt.refused_by_reason) == {"scheme": 1, "credentials": 1, "invalid_characters": 1}
+    assert dict(receipt.refused_by_reason) == {"scheme": 1, "credentials": 1, "no_scheme": 1}
 
     progress = wait_finished(workers, batch)
 

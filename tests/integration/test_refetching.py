@@ -35,15 +35,15 @@ def test_syndicated_and_near_duplicate_copies_point_to_the_original(workers: Cli
     wait_finished(workers, second.batch)
 
     documents = [workers.get(url) for url in copies]
-    assert all(d is not None and d["duplicate_of"] for d in documents)
-    assert documents[0]["content_hash"] != documents[1]["content_hash"]  # the variant is near, not exact
-    origin = workers.get(documents[0]["duplicate_of"])
-    assert origin is not None and origin["content_hash"] == documents[0]["content_hash"]
+    assert all(d is not None and d.duplicate_of for d in documents)
+    assert documents[0].content_hash != documents[1].content_hash  # type: ignore[union-attr]  # the variant is near, not exact
+    origin = workers.get(documents[0].duplicate_of)  # type: ignore[union-attr,arg-type]
+    assert origin is not None and origin.content_hash == documents[0].content_hash  # type: ignore[union-attr]
     assert wait_status_records(workers, copies)[copies[1]]["duplicate_of"]
     unique = site.url(f"/gen/unique-{tag}")
     third = workers.enqueue([unique], new_batch())
     wait_finished(workers, third.batch)
-    assert workers.get(unique)["duplicate_of"] is None  # type: ignore[index]
+    assert workers.get(unique).duplicate_of is None  # type: ignore[union-attr]
 
 
 def test_refetching_sends_validators_and_leaves_unchanged_pages_alone(workers: Client, site: LocalSite) -> None:
@@ -51,14 +51,14 @@ def test_refetching_sends_validators_and_leaves_unchanged_pages_alone(workers: C
     with_etag, without = site.url(f"/etag/news-pl.html?c={tag}"), site.url(f"/pages/news-pl.html?c={tag}")
     first = workers.enqueue([with_etag, without], new_batch())
     wait_finished(workers, first.batch)
-    indexed_at = workers.get(without)["fetched_at"]  # type: ignore[index]
+    indexed_at = workers.get(without).fetched_at  # type: ignore[union-attr]
 
     again = workers.enqueue([with_etag, without], new_batch(), force=True)
     progress = wait_finished(workers, again.batch)
 
     assert (progress.unchanged, progress.indexed) == (2, 0)
     assert wait_status_records(workers, [with_etag])[with_etag]["http_status"] == 304
-    assert workers.get(without)["fetched_at"] == indexed_at  # type: ignore[index]
+    assert workers.get(without).fetched_at == indexed_at  # type: ignore[union-attr]
 
 
 def test_failed_urls_are_listed_and_retried(workers: Client, site: LocalSite) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from readq import BatchProgress, Client
+from readq import BatchProgress, Client, Document
 from tests.support.services import wait_for
 from workers.progress import FINAL_STATES
 
@@ -35,7 +35,9 @@ def wait_status_records(client: Client, urls: list[str], timeout: float = 30) ->
     return result
 
 
-def distinctive_word(document: dict[str, Any] | None) -> str:
-    """The longest word of a document's text: distinctive enough to find the document again."""
+def distinctive_word(document: Document | dict[str, Any] | None) -> str:
+    """The longest word of a document's text (a Document, or `readq get --json`'s object): distinctive enough
+    to find the document again."""
     assert document is not None
-    return max((w.strip(".,:;!?\"'()") for w in document["text"].split()), key=len)
+    text = document.text if isinstance(document, Document) else document["text"]
+    return max((w.strip(".,:;!?\"'()") for w in text.split()), key=len)

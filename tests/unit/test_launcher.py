@@ -46,3 +46,27 @@ def test_flower_gets_basic_auth_only_when_configured_and_never_on_its_command_li
     secured = Settings(flower_basic_auth=SecretStr("ops:s3cret"))
     assert flower_env(secured, {"PATH": "/bin"}) == {"PATH": "/bin", "FLOWER_BASIC_AUTH": "ops:s3cret"}
     assert not any("s3cret" in part for part in flower_command(secured))
+
+
+def test_the_supervisor_kills_what_outlives_its_stop_grace() -> None:
+    import subprocess
+    import sys
+    import time
+
+    from workers.launcher import STOP_GRACE_SECONDS, Supervisor, stop_grace_seconds
+
+    stubborn = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('ready', flush=True); " \
+               "time.sleep(60)"
+    supervisor = Supervisor(stop_grace=0.5)
+    process = supervisor.start("stubborn", [sys.executable, "-c", stubborn],
+                               output=subprocess.PIPE)  # type: ignore[arg-type]
+    assert process.stdout is not None and process.stdout.readline() == b"ready\n"
+    started = time.monotonic()
+
+    supervisor.stop()
+
+    assert process.returncode == -9 and time.monotonic() - started < STOP_GRACE_SECONDS
+    defaults = Settings(_env_file=None)
+    assert stop_grace_seconds(["extract"], defaults) == defaults.extract_time_limit + 10
+    longest_fetch = 2 * defaults.fetch_deadline + defaults.es_request_timeout
+    assert stop_grace_seconds(["fetch", "index"], defaults) == longest_fetch + 10
