@@ -11,6 +11,7 @@
     │   ├── FetchTimeout           connect or read timeout, or the whole-response deadline
     │   ├── FetchConnectionError   DNS failure, refused or reset connection, TLS failure
     │   ├── TooManyRedirects
+    │   ├── RedirectRefused        a redirect to a non-HTTP URL, or to one longer than the producer accepts
     │   ├── BodyTooLarge
     │   ├── UnsupportedContentType
     │   └── HTTPStatusError        a 4xx or 5xx answer (status attribute)
@@ -107,6 +108,12 @@ class TooManyRedirects(FetchError):
     """Raised by the fetch stage past the redirect limit, or on a redirect loop."""
 
     reason = "too_many_redirects"
+
+
+class RedirectRefused(FetchError):
+    """Raised by the fetch stage for a redirect to a URL readq would not have queued (scheme, length)."""
+
+    reason = "bad_redirect"
 
 
 class BodyTooLarge(FetchError):

@@ -11,11 +11,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from http.cookiejar import Cookie, DefaultCookiePolicy
 from urllib.parse import urljoin, urlsplit
 
 import requests
 import urllib3.exceptions
 from requests.adapters import HTTPAdapter
+from requests.cookies import RequestsCookieJar, extract_cookies_to_jar
 
 from config.settings import Settings
 from workers.errors import (
@@ -24,18 +26,23 @@ from workers.errors import (
     FetchError,
     FetchTimeout,
     HTTPStatusError,
+    RedirectRefused,
     ServerError,
     TooManyRedirects,
     UnsupportedContentType,
 )
 from workers.netguard import PublicOnlyAdapter
-from workers.urls import ALLOWED_SCHEMES
+from workers.urls import ALLOWED_SCHEMES, MAX_URL_CHARS
 
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 NOT_MODIFIED = 304
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 RETRYABLE_STATUSES = frozenset({408, 429})
 CHUNK_BYTES = 64 * 1024
+# Cookies live only as long as one fetch's redirect chain (a consent or session cookie set on the way to the
+# page), and only this many of them: a server cannot make the next request's headers too large to answer.
+MAX_CHAIN_COOKIES = 20
+MAX_CHAIN_COOKIE_BYTES = 4096
 
 
 @dataclass(frozen=True)
@@ -67,6 +74,37 @@ def parse_retry_after(value: str | None) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+class _NoCookies(DefaultCookiePolicy):
+    """The policy of the worker-wide session's jar: nothing is stored, so nothing travels from one URL (or site)
+    to the next."""
+
+    def set_ok(self, cookie: Cookie, request: object) -> bool:
+        return False
+
+
+class _HostOnly(DefaultCookiePolicy):
+    """Within one redirect chain: a cookie is kept for the host that set it, never for a parent domain
+    (``Domain=.github.io`` set by one site would reach every other site there)."""
+
+    def set_ok(self, cookie: Cookie, request: object) -> bool:
+        host = urlsplit(request.get_full_url()).hostname or ""  # type: ignore[attr-defined]
+        return super().set_ok(cookie, request) and cookie.domain.lstrip(".") == host
+
+
+def _chain_jar() -> RequestsCookieJar:
+    return RequestsCookieJar(policy=_HostOnly())
+
+
+def _keep_chain_cookies(jar: RequestsCookieJar, response: requests.Response) -> None:
+    """Add the response's cookies to the chain's jar, then drop what passes the chain's bounds."""
+    extract_cookies_to_jar(jar, response.request, response.raw)
+    size = 0
+    for count, cookie in enumerate(list(jar), 1):
+        size += len(cookie.name) + len(cookie.value or "") + 2
+        if count > MAX_CHAIN_COOKIES or size > MAX_CHAIN_COOKIE_BYTES:
+            jar.clear(cookie.domain, cookie.path, cookie.name)
 
 
 @contextmanager
@@ -112,6 +150,7 @@ class Fetcher:
         self.max_body_bytes = max_body_bytes
         self.session = requests.Session()
         self.session.trust_env = False  # no proxies or .netrc from the environment
+        self.session.cookies.set_policy(_NoCookies())
         self.session.headers.update(
             {"User-Agent": user_agent, "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1"}
         )
@@ -143,14 +182,16 @@ class Fetcher:
         fetched_at = datetime.now(UTC).isoformat(timespec="seconds")
         headers = {k: v for k, v in (("If-None-Match", etag), ("If-Modified-Since", last_modified)) if v}
         redirects: list[str] = []
+        cookies = _chain_jar()
         current = url
         while True:
             with map_requests_exceptions(current):
                 response = self.session.get(current, stream=True, allow_redirects=False, timeout=self.timeout,
-                                            headers=headers)
+                                            headers=headers, cookies=cookies)
             with response:
                 location = response.headers.get("Location")
                 if response.status_code in REDIRECT_STATUSES and location:
+                    _keep_chain_cookies(cookies, response)
                     current = self._next_hop(current, location, redirects)
                     continue
                 if response.status_code == NOT_MODIFIED and headers:
@@ -176,7 +217,10 @@ class Fetcher:
     def _next_hop(self, current: str, location: str, redirects: list[str]) -> str:
         target = urljoin(current, location)
         if urlsplit(target).scheme not in ALLOWED_SCHEMES:
-            raise FetchError(f"{current} redirects to a non-HTTP URL: {target}")
+            raise RedirectRefused(f"{current} redirects to a non-HTTP URL: {target[:200]}")
+        if len(target) > MAX_URL_CHARS:
+            raise RedirectRefused(f"{current} redirects to a URL of {len(target)} characters, more than "
+                                  f"{MAX_URL_CHARS}")
         if target == current or target in redirects:
             raise TooManyRedirects(f"redirect loop at {target}")
         redirects.append(target)

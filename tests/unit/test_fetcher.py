@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 
 import pytest
@@ -14,6 +15,7 @@ from workers.errors import (
     FetchConnectionError,
     FetchTimeout,
     HTTPStatusError,
+    RedirectRefused,
     ServerError,
     TooManyRedirects,
     UnsupportedContentType,
@@ -126,3 +128,50 @@ def test_every_redirect_hop_is_checked(site: LocalSite, monkeypatch: pytest.Monk
     with pytest.raises(BlockedAddress, match=blocked.replace(".", r"\.")):
         make_fetcher(allow_private_networks=False).fetch(site.url(f"/redirect?to={location}"))
     assert make_fetcher(allow_private_networks=False).fetch(site.url(PAGE)).status == 200
+
+
+def test_no_cookie_travels_from_one_url_to_the_next(site: LocalSite) -> None:
+    """90 cookies of 4 KB from one page made every later request of the host too large (HTTP 431)."""
+    fetcher = make_fetcher()
+    assert fetcher.fetch(site.url("/cookies/set?n=90&size=4000")).status == 200
+    site.cookies_received.clear()
+    assert fetcher.fetch(site.url("/cookies/echo?next=1")).status == 200
+    assert fetcher.fetch(f"http://localhost:{site.server_address[1]}/cookies/echo?other=host").status == 200
+    assert site.cookies_received == [None, None]
+    assert len(fetcher.session.cookies) == 0
+
+
+def test_cookies_are_carried_within_one_redirect_chain_and_bounded(site: LocalSite) -> None:
+    fetcher = make_fetcher()
+    site.cookies_received.clear()
+    assert fetcher.fetch(site.url("/cookies/set?n=2&size=5&to=/cookies/echo?chain=1")).status == 200
+    assert site.cookies_received == ["c0=vvvvv; c1=vvvvv"]
+    site.cookies_received.clear()
+    # 90 x 4 KB set on the way: a bounded few go on, so the page still answers (431 above 8 KB).
+    assert fetcher.fetch(site.url("/cookies/set?n=90&size=4000&to=/cookies/echo?chain=2")).status == 200
+    (received,) = site.cookies_received
+    assert received is not None and received.startswith("c0=") and len(received) <= 8192
+
+
+def test_a_cookie_for_a_parent_domain_is_not_kept(site: LocalSite, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``Domain=.github.io`` from evil.github.io must not reach victim.github.io, even within one chain."""
+    real_resolve = socket.getaddrinfo
+    monkeypatch.setattr(socket, "getaddrinfo", lambda host, *args, **kwargs: real_resolve(
+        "127.0.0.1" if str(host).endswith(".example.test") else host, *args, **kwargs))
+    fetcher = make_fetcher()
+    site.cookies_received.clear()
+    port = site.server_address[1]
+    victim = f"http://victim.example.test:{port}/cookies/echo?domain=1"
+    fetcher.fetch(f"http://evil.example.test:{port}/cookies/set?n=1&domain=.example.test&to={victim}")
+    fetcher.fetch(f"http://evil.example.test:{port}/cookies/set?n=1&to=/cookies/echo?domain=2")
+    assert site.cookies_received == [None, "c0=vvvvvvvvvv"]
+
+
+def test_a_redirect_to_an_overlong_url_is_refused(site: LocalSite) -> None:
+    long_target = "/pages/news-de.html?q=" + "a" * 60_000
+    hits = site.hits[long_target]
+    with pytest.raises(RedirectRefused, match="more than 8192") as raised:
+        make_fetcher().fetch(site.url(f"/redirect?to={long_target}"))
+    assert raised.value.reason == "bad_redirect"
+    assert site.hits[long_target] == hits
+    assert make_fetcher().fetch(site.url("/redirect?to=/pages/news-de.html%3Fq%3Dshort")).status == 200
