@@ -6,13 +6,15 @@ Only this module touches ``requests`` and ``urllib3``; their errors leave it as 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from http.cookiejar import Cookie, DefaultCookiePolicy
+from typing import cast
 from urllib.parse import urljoin, urlsplit
+from urllib.request import Request
 
 import requests
 import urllib3.exceptions
@@ -80,7 +82,7 @@ class _NoCookies(DefaultCookiePolicy):
     """The policy of the worker-wide session's jar: nothing is stored, so nothing travels from one URL (or site)
     to the next."""
 
-    def set_ok(self, cookie: Cookie, request: object) -> bool:
+    def set_ok(self, cookie: Cookie, request: Request) -> bool:
         return False
 
 
@@ -88,20 +90,16 @@ class _HostOnly(DefaultCookiePolicy):
     """Within one redirect chain: a cookie is kept for the host that set it, never for a parent domain
     (``Domain=.github.io`` set by one site would reach every other site there)."""
 
-    def set_ok(self, cookie: Cookie, request: object) -> bool:
-        host = urlsplit(request.get_full_url()).hostname or ""  # type: ignore[attr-defined]
+    def set_ok(self, cookie: Cookie, request: Request) -> bool:
+        host = urlsplit(request.get_full_url()).hostname or ""
         return super().set_ok(cookie, request) and cookie.domain.lstrip(".") == host
-
-
-def _chain_jar() -> RequestsCookieJar:
-    return RequestsCookieJar(policy=_HostOnly())
 
 
 def _keep_chain_cookies(jar: RequestsCookieJar, response: requests.Response) -> None:
     """Add the response's cookies to the chain's jar, then drop what passes the chain's bounds."""
-    extract_cookies_to_jar(jar, response.request, response.raw)
+    extract_cookies_to_jar(jar, response.request, response.raw)  # type: ignore[no-untyped-call]
     size = 0
-    for count, cookie in enumerate(list(jar), 1):
+    for count, cookie in enumerate(list(cast("Iterable[Cookie]", jar)), 1):
         size += len(cookie.name) + len(cookie.value or "") + 2
         if count > MAX_CHAIN_COOKIES or size > MAX_CHAIN_COOKIE_BYTES:
             jar.clear(cookie.domain, cookie.path, cookie.name)
@@ -182,7 +180,7 @@ class Fetcher:
         fetched_at = datetime.now(UTC).isoformat(timespec="seconds")
         headers = {k: v for k, v in (("If-None-Match", etag), ("If-Modified-Since", last_modified)) if v}
         redirects: list[str] = []
-        cookies = _chain_jar()
+        cookies = RequestsCookieJar(policy=_HostOnly())
         current = url
         while True:
             with map_requests_exceptions(current):
