@@ -24,9 +24,10 @@ import redis
 from celery import Celery
 
 from workers.errors import ReadqError, RefusedURL
+from workers.masking import mask_secrets
 from workers.seen import SeenSet
 from workers.states import StateRecorder
-from workers.urls import normalize_url, url_id, without_credentials
+from workers.urls import normalize_url, url_id
 
 logger = logging.getLogger(__name__)
 REFUSALS_KEPT = 1000  # examples kept in a receipt; the counts by reason cover every refusal
@@ -149,7 +150,7 @@ def _valid_urls(urls: Iterable[str], receipt: BatchReceipt) -> Iterator[str]:
         try:
             yield normalize_url(raw)
         except RefusedURL as exc:
-            receipt.refuse(Refusal(url=without_credentials(raw.strip()[:2000]), reason=exc.reason, message=str(exc)))
+            receipt.refuse(Refusal(url=mask_secrets(raw.strip()[:2000]), reason=exc.reason, message=str(exc)))
 
 
 def _chunks(items: Iterable[str], size: int) -> Iterator[list[str]]:

@@ -17,7 +17,6 @@ TRACKING_PARAMS = frozenset({"fbclid", "gclid", "dclid", "msclkid", "yclid", "mc
 TRACKING_PREFIXES = ("utm_",)
 _CONTROL_OR_SPACE = re.compile(r"[\x00-\x20\x7f]")
 _NETLOC = re.compile(r"[a-zA-Z][\w+.-]*://([^/?#]*)")
-_CREDENTIALS = re.compile(r"^(\s*[a-zA-Z][\w+.-]*:)?//[^/?#@]*@")
 # A URL made only of characters that canonicalisation leaves as they are (no percent-encoding, no '+', no
 # non-ASCII, no user info, no dot segments...): its canonical form is built with string operations.
 _PLAIN = re.compile(r"(?i)(https?)://([a-z0-9-]{1,63}(?:\.[a-z0-9-]{1,63})*)(?::([1-9][0-9]{0,4}))?"
@@ -121,8 +120,3 @@ def domain_of(url: str) -> str:
     if netloc is None or "[" in netloc.group(1):  # no authority, or an IPv6 literal: leave it to urlsplit
         return (urlsplit(url).hostname or "").lower()
     return netloc.group(1).rpartition("@")[2].partition(":")[0].lower()
-
-
-def without_credentials(raw: str) -> str:
-    """``raw`` with any ``user:password@`` replaced by ``***@``: fit to show or log."""
-    return _CREDENTIALS.sub(r"\1//***@", raw, count=1)

@@ -7,7 +7,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from workers.errors import RefusedURL
-from workers.urls import _normalize_general, domain_of, normalize_url, url_id, without_credentials
+from workers.masking import mask_secrets
+from workers.urls import _normalize_general, domain_of, normalize_url, url_id
 
 
 @pytest.mark.parametrize(("raw", "expected"), [
@@ -92,6 +93,10 @@ def test_plain_urls_normalise_as_the_general_path_does() -> None:
     ("http://user:secret@example.com/a", "http://***@example.com/a"),
     ("https://token@example.com/?next=//x@y", "https://***@example.com/?next=//x@y"),
     ("http://example.com/a@b", "http://example.com/a@b"),
+    ("  //user:pw@example.com/", "  //***@example.com/"),
+    ("Redis at redis://:PW@127.0.0.1:1/0 is unreachable", "Redis at redis://***@127.0.0.1:1/0 is unreachable"),
+    ("from http://elastic:PW@es:9200 and rediss://u:PW@r/0", "from http://***@es:9200 and rediss://***@r/0"),
+    ("redis://r:6379/0?password=PW&db=1", "redis://r:6379/0?password=***&db=1"),
 ])
 def test_credentials_never_shown(raw: str, shown: str) -> None:
-    assert without_credentials(raw) == shown
+    assert mask_secrets(raw) == shown
