@@ -87,6 +87,7 @@ class Settings(BaseSettings):
     # 5 s anyway (its --enable_events default), so by default they flow only while someone watches. True: always.
     task_events: bool = False
     metrics_port: int = 9808  # fetch, extract and index workers serve /metrics on this port, +1 and +2; 0: off
+    metrics_address: str = "127.0.0.1"  # where the exporters listen; unauthenticated, so never public by default
     log_format: str = Field(default="auto", pattern="^(auto|json|text)$")  # auto: JSON unless on a terminal
     kibana_url: str | None = None  # where `readq setup` imports the saved objects (dashboard, data views)
     kibana_username: str | None = None

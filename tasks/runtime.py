@@ -72,7 +72,7 @@ def _serve_metrics(**_: object) -> None:
     if not port:
         return
     try:
-        metrics.start_metrics_server(port)
+        metrics.start_metrics_server(port, get_settings().metrics_address)
     except OSError as exc:  # another worker on this machine has the port: run on, without an exporter
         logger.warning("metrics exporter not started on port %d: %s", port, exc)
         return
