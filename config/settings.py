@@ -7,9 +7,12 @@ defaults below. Nothing else in readq reads the environment.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Annotated, Any
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from workers.netguard import IPNetwork, parse_networks
 
 
 class Settings(BaseSettings):
@@ -53,7 +56,10 @@ class Settings(BaseSettings):
     fetch_deadline: float = 60.0  # s for the whole response, redirects included
     max_redirects: int = 5
     max_body_bytes: int = 5 * 1024 * 1024  # decompressed
-    allow_private_networks: bool = False
+    allow_private_networks: bool = False  # shorthand for local trials: all non-public space but metadata addresses
+    # CIDRs readq may fetch from although not public, e.g. "127.0.0.0/8,10.1.0.0/16"; a cloud metadata address
+    # only if a network here lies inside its metadata range (e.g. "169.254.169.254/32")
+    allowed_networks: Annotated[tuple[IPNetwork, ...], NoDecode] = ()
 
     # Politeness, shared by every worker through Redis
     obey_robots: bool = True
@@ -96,6 +102,11 @@ class Settings(BaseSettings):
     # Flower
     flower_port: int = 5555
     flower_basic_auth: SecretStr | None = None  # "user:password"
+
+    @field_validator("allowed_networks", mode="before")
+    @classmethod
+    def _comma_separated_networks(cls, value: Any) -> Any:
+        return parse_networks(value) if isinstance(value, str) else value
 
     @property
     def redis_pool_size(self) -> int:

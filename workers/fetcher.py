@@ -18,7 +18,6 @@ from urllib.request import Request
 
 import requests
 import urllib3.exceptions
-from requests.adapters import HTTPAdapter
 from requests.cookies import RequestsCookieJar, extract_cookies_to_jar
 
 from config.settings import Settings
@@ -33,7 +32,7 @@ from workers.errors import (
     TooManyRedirects,
     UnsupportedContentType,
 )
-from workers.netguard import PublicOnlyAdapter
+from workers.netguard import AddressPolicy, GuardedAdapter, IPNetwork
 from workers.urls import ALLOWED_SCHEMES, MAX_URL_CHARS
 
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
@@ -140,6 +139,7 @@ class Fetcher:
         max_redirects: int,
         max_body_bytes: int,
         allow_private_networks: bool = False,
+        allowed_networks: tuple[IPNetwork, ...] = (),
         pool_size: int = 64,
     ) -> None:
         self.timeout = (connect_timeout, read_timeout)
@@ -152,8 +152,10 @@ class Fetcher:
         self.session.headers.update(
             {"User-Agent": user_agent, "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1"}
         )
-        adapter_class = HTTPAdapter if allow_private_networks else PublicOnlyAdapter
-        adapter = adapter_class(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
+        # Every connection goes through the address guard, private networks allowed or not: metadata addresses
+        # stay blocked unless a network in allowed_networks names them.
+        adapter = GuardedAdapter(AddressPolicy(allow_private_networks, allowed_networks),
+                                 pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
 
@@ -167,6 +169,7 @@ class Fetcher:
             max_redirects=settings.max_redirects,
             max_body_bytes=settings.max_body_bytes,
             allow_private_networks=settings.allow_private_networks,
+            allowed_networks=settings.allowed_networks,
             pool_size=settings.fetch_concurrency,
         )
 

@@ -21,6 +21,7 @@ from workers.errors import (
     UnsupportedContentType,
 )
 from workers.fetcher import Fetcher
+from workers.netguard import parse_networks
 
 PAGE = "/pages/news-de.html"
 
@@ -175,3 +176,20 @@ def test_a_redirect_to_an_overlong_url_is_refused(site: LocalSite) -> None:
     assert raised.value.reason == "bad_redirect"
     assert site.hits[long_target] == hits
     assert make_fetcher().fetch(site.url("/redirect?to=/pages/news-de.html%3Fq%3Dshort")).status == 200
+
+
+@pytest.mark.parametrize("target", ["http://169.254.169.254/latest/meta-data/", "http://[fd00:ec2::254]/",
+                                    "http://100.100.100.200/latest/meta-data/", "http://0xa9fea9fe/"])
+def test_allowing_private_networks_does_not_allow_metadata_addresses(site: LocalSite, target: str) -> None:
+    fetcher = make_fetcher(allow_private_networks=True, connect_timeout=0.5)
+    with pytest.raises(BlockedAddress, match="may not reach"):
+        fetcher.fetch(site.url(f"/redirect?to={target}"))
+    assert fetcher.fetch(site.url(PAGE)).status == 200  # the private test site itself is allowed
+
+
+def test_allowed_networks_admit_only_the_listed_ones(site: LocalSite) -> None:
+    listed = make_fetcher(allow_private_networks=False, allowed_networks=parse_networks("127.0.0.0/8"))
+    other = make_fetcher(allow_private_networks=False, allowed_networks=parse_networks("10.0.0.0/8"))
+    assert listed.fetch(site.url(PAGE)).status == 200
+    with pytest.raises(BlockedAddress):
+        other.fetch(site.url(PAGE))
