@@ -87,6 +87,9 @@ class Settings(BaseSettings):
 
     # Producer
     publish_batch_size: int = 1000  # messages per Redis pipeline
+    seed_max_sitemaps: int = Field(default=100, ge=1)  # sitemap documents fetched per --sitemap seed
+    seed_max_urls: int = Field(default=100_000, ge=1)  # page URLs taken from one --sitemap or --feed seed
+    seed_max_seconds: float = Field(default=300.0, gt=0)  # s to read one seed, polite waits included
 
     # Observability
     # Celery task events cost a Redis PUBLISH per task state; Flower, while it runs, asks workers for them every

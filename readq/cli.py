@@ -24,7 +24,7 @@ from workers.errors import ReadqError, ServiceUnavailable
 from workers.launcher import STAGES, Supervisor, worker_command, worker_env
 from workers.masking import mask_secrets
 from workers.progress import BatchProgress
-from workers.seeds import feed_urls, sitemap_urls
+from workers.seeds import PoliteSeedFetch, SeedLimitExceeded, SeedLimits, SeedReader
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 110}
 F = TypeVar("F", bound=Callable[..., Any])
@@ -136,17 +136,23 @@ def _url_lines(stream: IO[bytes], refusals: list[Refusal]) -> Iterator[str]:
 
 def _seeded(client: Client, sitemaps: tuple[str, ...], feeds: tuple[str, ...],
             errors: list[Refusal]) -> Iterator[str]:
-    """Page URLs from sitemaps and feeds, read lazily; a seed that cannot be read becomes a refusal."""
-    fetcher = client.runtime.fetcher
+    """Page URLs from sitemaps and feeds, read lazily and politely; a seed that cannot be read, or the part of one
+    that passes its limits, becomes a refusal."""
+    if not (sitemaps or feeds):
+        return
+    runtime, settings = client.runtime, client.settings
+    fetch = PoliteSeedFetch(runtime.fetcher, runtime.gate, runtime.robots if settings.obey_robots else None)
+    reader = SeedReader(fetch, SeedLimits.from_settings(settings), max_body_bytes=settings.max_body_bytes)
     readers: list[tuple[str, Callable[[], Iterable[str]]]] = [
-        (url, functools.partial(sitemap_urls, fetcher, url)) for url in sitemaps
+        (url, functools.partial(reader.sitemap_urls, url)) for url in sitemaps
     ]
-    readers += [(url, functools.partial(feed_urls, fetcher, url)) for url in feeds]
+    readers += [(url, functools.partial(reader.feed_urls, url)) for url in feeds]
     for seed, read in readers:
         try:
             yield from read()
         except ReadqError as exc:
-            errors.append(Refusal(url=mask_secrets(seed), reason="seed_unreadable", message=mask_secrets(str(exc))))
+            reason = exc.reason if isinstance(exc, SeedLimitExceeded) else "seed_unreadable"
+            errors.append(Refusal(url=mask_secrets(seed), reason=reason, message=mask_secrets(str(exc))))
 
 
 def _wait_for(client: Client, batch: str, quiet: bool) -> BatchProgress:

@@ -183,6 +183,21 @@ class _Handler(BaseHTTPRequestHandler):
                                  .encode())
             self.send_body(200, body, "application/x-gzip")
 
+    def route_fanout(self, name: str, query: dict[str, str]) -> None:
+        """/fanout/r.xml?width=W&depth=D&urls=U: a sitemap index tree D levels deep, W children each, whose leaves
+        list U page URLs each (W ** D leaves)."""
+        base, path = f"http://{self.headers['Host']}", name.removesuffix(".xml")
+        width, depth, urls = (int(query.get(k, d)) for k, d in (("width", "100"), ("depth", "3"), ("urls", "3")))
+        params = f"width={width}&amp;depth={depth}&amp;urls={urls}"
+        if path.count("-") < depth:
+            children = "".join(f"<sitemap><loc>{base}/fanout/{path}-{i}.xml?{params}</loc></sitemap>"
+                               for i in range(width))
+            body = f'<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{children}</sitemapindex>'
+        else:
+            locs = "".join(f"<url><loc>{base}/pages/news-de.html?fanout={path}-{j}</loc></url>" for j in range(urls))
+            body = f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{locs}</urlset>'
+        self.send_body(200, body.encode(), "application/xml")
+
     def route_feed(self, _: str, query: dict[str, str]) -> None:
         base = f"http://{self.headers['Host']}"
         items = "".join(f"<item><title>Item {i}</title><link>{base}/pages/blog-en.html?feed={i}</link></item>"

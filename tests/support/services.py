@@ -85,7 +85,11 @@ def settings_env(settings: Settings) -> dict[str, str]:
             continue
         if hasattr(value, "get_secret_value"):
             value = value.get_secret_value()
-        env[f"READQ_{name.upper()}"] = str(value).lower() if isinstance(value, bool) else str(value)
+        if isinstance(value, bool):
+            value = str(value).lower()
+        elif isinstance(value, tuple):  # networks: comma-separated
+            value = ",".join(map(str, value))
+        env[f"READQ_{name.upper()}"] = str(value)
     return env
 
 
