@@ -14,7 +14,7 @@ import pytest
 from readq import Client
 from readq._exit_codes import PARTIAL, SUCCESS, UNAVAILABLE, USAGE
 from tests.integration.test_cli import READQ, run
-from tests.support.services import RedisServer, settings_env
+from tests.support.services import RedisServer, hermetic_cwd, settings_env
 
 PASSWORD = "hunter2-" + uuid.uuid4().hex[:8]
 
@@ -71,7 +71,8 @@ def test_url_file_with_a_bom_and_bytes_that_are_not_utf8(client: Client, tmp_pat
 def test_closed_stdin_and_a_missing_file_are_usage_errors(client: Client, tmp_path: Path) -> None:
     # `readq enqueue --file - <&-`: the command starts with no standard input at all.
     closed = subprocess.run([READQ, "enqueue", "--file", "-"], env={**os.environ, **settings_env(client.settings)},
-                            capture_output=True, text=True, timeout=60, preexec_fn=lambda: os.close(0))
+                            capture_output=True, text=True, timeout=60, cwd=hermetic_cwd(),
+                            preexec_fn=lambda: os.close(0))
     missing = run(client, "enqueue", "--file", str(tmp_path / "nope.txt"))
 
     assert closed.returncode == USAGE, closed.stderr
@@ -81,9 +82,10 @@ def test_closed_stdin_and_a_missing_file_are_usage_errors(client: Client, tmp_pa
 
 @pytest.mark.parametrize("command", [["search", "anything"], ["status", "--failed"]])
 def test_search_without_an_index_is_a_clear_error(client: Client, command: list[str]) -> None:
-    result = run(client, *command, READQ_INDEX_PREFIX=f"readqtest-missing-{uuid.uuid4().hex[:8]}")
+    missing = f"{client.settings.index_prefix}-missing"
+    result = run(client, *command, READQ_INDEX_PREFIX=missing)
 
     assert result.returncode == UNAVAILABLE
-    assert "has no index 'readqtest-missing-" in result.stderr and "run `readq setup`" in result.stderr
+    assert f"has no index '{missing}-" in result.stderr and "run `readq setup`" in result.stderr
     assert "Traceback" not in result.stderr
     assert run(client, "search", "anything", "--json").returncode == SUCCESS

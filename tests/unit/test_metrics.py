@@ -15,6 +15,7 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.support.services import hermetic_cwd
 from workers.metrics import prepare_multiprocess_dir
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -163,7 +164,7 @@ def test_a_worker_exporter_listens_on_loopback_unless_told(address: str | None, 
     env["READQ_METRICS_PORT"] = str(port)
     if address is not None:
         env["READQ_METRICS_ADDRESS"] = address
-    proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(WORKER_EXPORTER)], cwd=ROOT, env=env,
+    proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(WORKER_EXPORTER)], cwd=hermetic_cwd(), env=env,
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
