@@ -60,6 +60,8 @@ def _normalize_general(raw: str, url: str) -> str:
         canonical = canonicalize_url(url)
     except (ValueError, UnicodeError) as exc:
         raise RefusedURL(raw, "invalid_host", f"host cannot be encoded: {exc}") from exc
+    if _CONTROL_OR_SPACE.search(canonical):  # a host such as "\xa0x" that IDNA maps to a space
+        raise RefusedURL(raw, "invalid_host", "host holds whitespace once encoded")
     return _strip_default_port_and_tracking(canonical, scheme, port)
 
 

@@ -5,10 +5,12 @@ import random
 from urllib.parse import urlsplit
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from workers.errors import RefusedURL
 from workers.masking import mask_secrets
-from workers.urls import _normalize_general, domain_of, normalize_url, url_id
+from workers.urls import MAX_URL_CHARS, _normalize_general, domain_of, normalize_url, url_id
 
 
 @pytest.mark.parametrize(("raw", "expected"), [
@@ -100,3 +102,37 @@ def test_plain_urls_normalise_as_the_general_path_does() -> None:
 ])
 def test_credentials_never_shown(raw: str, shown: str) -> None:
     assert mask_secrets(raw) == shown
+
+
+_url_parts = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=30)
+_urls = st.one_of(
+    st.text(max_size=80),
+    st.builds(lambda scheme, host, port, path, query, fragment: f"{scheme}://{host}{port}/{path}?{query}#{fragment}",
+              st.sampled_from(["http", "https", "HTTP", "ftp", "javascript", ""]),
+              st.one_of(st.from_regex(r"[a-zA-Z0-9.-]{1,30}", fullmatch=True), _url_parts,
+                        st.sampled_from(["[::1]", "[fe80::1%25eth0]", "127.0.0.1", "xn--bcher-kva.example",
+                                         "bücher.example", "user:pw@host", "a..b", "-a.example"])),
+              st.sampled_from(["", ":80", ":443", ":0", ":65536", ":8080", ":x"]),
+              _url_parts, _url_parts, _url_parts),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(raw=_urls)
+def test_normalisation_is_idempotent_and_only_refuses(raw: str) -> None:
+    try:
+        normalized = normalize_url(raw)
+    except RefusedURL as refused:
+        assert refused.reason and str(refused)
+        return
+    assert normalize_url(normalized) == normalized
+    assert normalized.startswith(("http://", "https://")) and len(normalized) <= 3 * MAX_URL_CHARS
+
+
+@pytest.mark.parametrize("raw", ["http://\xa0x/", "HTTP://\u00a8", "https://a\u3000b.example/"])
+def test_a_host_that_encodes_to_whitespace_is_refused(raw: str) -> None:
+    """Found by the property test: IDNA mapped these hosts to ones with a space, and the URL was accepted."""
+    with pytest.raises(RefusedURL) as refused:
+        normalize_url(raw)
+    assert refused.value.reason in {"invalid_host", "malformed"}
+    assert normalize_url("http://a\uff0eb/") == "http://a.b/"  # a full-width dot is still a dot
