@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import random
 from urllib.parse import urlsplit
 
@@ -9,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from workers.errors import RefusedURL
-from workers.masking import mask_secrets
+from workers.masking import MASKING_FILTER, mask_secrets
 from workers.urls import MAX_URL_CHARS, _normalize_general, domain_of, normalize_url, url_id
 
 
@@ -136,3 +137,24 @@ def test_a_host_that_encodes_to_whitespace_is_refused(raw: str) -> None:
         normalize_url(raw)
     assert refused.value.reason in {"invalid_host", "malformed"}
     assert normalize_url("http://a\uff0eb/") == "http://a.b/"  # a full-width dot is still a dot
+
+
+def test_worker_log_lines_are_masked_by_the_same_function() -> None:
+    record = logging.LogRecord("readq", logging.WARNING, __file__, 1, "broker %s down; retrying %s", (
+        "redis://:hunter2@10.0.0.5:6379/0", "http://user:pw@example.com/a"), None)
+
+    assert MASKING_FILTER.filter(record) is True
+    assert record.getMessage() == "broker redis://***@10.0.0.5:6379/0 down; retrying http://***@example.com/a"
+
+
+@settings(max_examples=300, deadline=None)
+@given(user=st.text(alphabet=st.characters(exclude_characters="/?#@", exclude_categories=["Cs", "Z", "Cc"]),
+                    max_size=20),
+       password=st.text(alphabet=st.characters(exclude_characters="/?#@", exclude_categories=["Cs", "Z", "Cc"]),
+                        min_size=6, max_size=20),
+       scheme=st.sampled_from(["redis", "rediss", "http", "https"]), before=st.sampled_from(["", "at ", "(", "'"]))
+def test_no_password_survives_masking(user: str, password: str, scheme: str, before: str) -> None:
+    text = f"{before}{scheme}://{user}:{password}@host.example:1/0 is unreachable"
+    masked = mask_secrets(text)
+    assert f"{scheme}://***@host.example:1/0" in masked
+    assert f":{password}@" not in masked
