@@ -12,7 +12,7 @@
     │   ├── FetchTimeout           connect or read timeout, or the whole-response deadline
     │   ├── FetchConnectionError   DNS failure, refused or reset connection, TLS failure
     │   ├── TooManyRedirects
-    │   ├── RedirectRefused        a redirect to a non-HTTP URL, or to one longer than the producer accepts
+    │   ├── RedirectRefused        a redirect to a URL the producer would refuse (scheme, length, credentials...)
     │   ├── BodyTooLarge
     │   ├── UnsupportedContentType
     │   └── HTTPStatusError        a 4xx or 5xx answer (status attribute)
@@ -120,7 +120,8 @@ class TooManyRedirects(FetchError):
 
 
 class RedirectRefused(FetchError):
-    """Raised by the fetch stage for a redirect to a URL readq would not have queued (scheme, length)."""
+    """Raised by the fetch stage for a redirect to a URL readq would not have queued (scheme, length, credentials,
+    control characters)."""
 
     reason = "bad_redirect"
 

@@ -32,6 +32,7 @@ from workers.errors import (
     TooManyRedirects,
     UnsupportedContentType,
 )
+from workers.masking import mask_secrets
 from workers.netguard import AddressPolicy, GuardedAdapter, IPNetwork
 from workers.urls import ALLOWED_SCHEMES, MAX_URL_CHARS
 
@@ -102,6 +103,18 @@ def _keep_chain_cookies(jar: RequestsCookieJar, response: requests.Response) -> 
         size += len(cookie.name) + len(cookie.value or "") + 2
         if count > MAX_CHAIN_COOKIES or size > MAX_CHAIN_COOKIE_BYTES:
             jar.clear(cookie.domain, cookie.path, cookie.name)
+
+
+def _redirect_refusal(target: str) -> str | None:
+    """Why the producer would refuse a redirect target (so the fetcher does not follow it), or None."""
+    parts = urlsplit(target)
+    if parts.scheme not in ALLOWED_SCHEMES:
+        return f"scheme {parts.scheme!r} is not allowed (http and https only)"
+    if len(target) > MAX_URL_CHARS:
+        return f"URL is {len(target)} characters, more than {MAX_URL_CHARS}"
+    if "@" in parts.netloc:
+        return "URL carries credentials (user:password@)"
+    return None
 
 
 @contextmanager
@@ -217,11 +230,9 @@ class Fetcher:
 
     def _next_hop(self, current: str, location: str, redirects: list[str]) -> str:
         target = urljoin(current, location)
-        if urlsplit(target).scheme not in ALLOWED_SCHEMES:
-            raise RedirectRefused(f"{current} redirects to a non-HTTP URL: {target[:200]}")
-        if len(target) > MAX_URL_CHARS:
-            raise RedirectRefused(f"{current} redirects to a URL of {len(target)} characters, more than "
-                                  f"{MAX_URL_CHARS}")
+        refusal = _redirect_refusal(target)
+        if refusal:
+            raise RedirectRefused(mask_secrets(f"{current} redirects to {target[:200]}: {refusal}"))
         if target == current or target in redirects:
             raise TooManyRedirects(f"redirect loop at {target}")
         redirects.append(target)

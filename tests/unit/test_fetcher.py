@@ -67,8 +67,11 @@ def test_redirect_loops_and_long_chains_stop(site: LocalSite) -> None:
 
 
 def test_redirect_to_another_scheme_is_refused(site: LocalSite) -> None:
-    with pytest.raises(Exception, match="non-HTTP"):
+    with pytest.raises(RedirectRefused, match="scheme 'file' is not allowed"):
         make_fetcher().fetch(site.url("/redirect?to=file:///etc/passwd"))
+    with pytest.raises(RedirectRefused, match="carries credentials") as refused:
+        make_fetcher().fetch(site.url("/redirect?to=http://user:secret@127.0.0.1/"))
+    assert "secret" not in str(refused.value)
 
 
 @pytest.mark.parametrize(("path", "error", "status"), [
