@@ -9,10 +9,8 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Annotated, Any
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, IPvAnyNetwork, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-
-from workers.netguard import IPNetwork, parse_networks
 
 
 class Settings(BaseSettings):
@@ -59,7 +57,7 @@ class Settings(BaseSettings):
     allow_private_networks: bool = False  # shorthand for local trials: all non-public space but metadata addresses
     # CIDRs readq may fetch from although not public, e.g. "127.0.0.0/8,10.1.0.0/16"; a cloud metadata address
     # only if a network here lies inside its metadata range (e.g. "169.254.169.254/32")
-    allowed_networks: Annotated[tuple[IPNetwork, ...], NoDecode] = ()
+    allowed_networks: Annotated[tuple[IPvAnyNetwork, ...], NoDecode] = ()
 
     # Politeness, shared by every worker through Redis
     obey_robots: bool = True
@@ -109,7 +107,7 @@ class Settings(BaseSettings):
     @field_validator("allowed_networks", mode="before")
     @classmethod
     def _comma_separated_networks(cls, value: Any) -> Any:
-        return parse_networks(value) if isinstance(value, str) else value
+        return [part.strip() for part in value.split(",") if part.strip()] if isinstance(value, str) else value
 
     @property
     def redis_pool_size(self) -> int:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,12 +61,6 @@ def is_public_address(address: str) -> bool:
     if any(ip in network for network in _ALSO_BLOCKED):
         return False
     return ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_unspecified)
-
-
-def parse_networks(text: str | Iterable[str]) -> tuple[IPNetwork, ...]:
-    """``"127.0.0.0/8,10.1.0.0/16"`` (or a list of such strings) as networks; a bare address is a /32 or /128."""
-    parts = text.split(",") if isinstance(text, str) else text
-    return tuple(ipaddress.ip_network(part.strip(), strict=False) for part in parts if part.strip())
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from config.settings import Settings
 from tests.support.httpserver import LocalSite
 from workers import netguard
 from workers.errors import (
@@ -21,7 +22,6 @@ from workers.errors import (
     UnsupportedContentType,
 )
 from workers.fetcher import Fetcher
-from workers.netguard import parse_networks
 
 PAGE = "/pages/news-de.html"
 
@@ -191,8 +191,13 @@ def test_allowing_private_networks_does_not_allow_metadata_addresses(site: Local
 
 
 def test_allowed_networks_admit_only_the_listed_ones(site: LocalSite) -> None:
-    listed = make_fetcher(allow_private_networks=False, allowed_networks=parse_networks("127.0.0.0/8"))
-    other = make_fetcher(allow_private_networks=False, allowed_networks=parse_networks("10.0.0.0/8"))
+    listed = make_fetcher(allow_private_networks=False, allowed_networks=networks("127.0.0.0/8"))
+    other = make_fetcher(allow_private_networks=False, allowed_networks=networks("10.0.0.0/8"))
     assert listed.fetch(site.url(PAGE)).status == 200
     with pytest.raises(BlockedAddress):
         other.fetch(site.url(PAGE))
+
+
+def networks(text: str) -> tuple[object, ...]:
+    """Networks as READQ_ALLOWED_NETWORKS spells them, parsed by the settings."""
+    return tuple(Settings(_env_file=None, allowed_networks=text).allowed_networks)  # type: ignore[call-arg]

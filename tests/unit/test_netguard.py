@@ -14,7 +14,6 @@ from workers.netguard import (
     AddressPolicy,
     _effective,
     is_public_address,
-    parse_networks,
     resolve_allowed_address,
 )
 
@@ -56,18 +55,18 @@ METADATA = ["169.254.169.254", "169.254.170.2", "100.100.100.200", "192.0.0.192"
 def test_allowing_private_networks_keeps_metadata_addresses_blocked(address: str) -> None:
     assert ALLOW_PRIVATE.permits("127.0.0.1") and ALLOW_PRIVATE.permits("10.0.0.1")
     assert not ALLOW_PRIVATE.permits(address)
-    assert not AddressPolicy(allowed_networks=parse_networks("0.0.0.0/0,::/0,169.0.0.0/8")).permits(address)
+    assert not AddressPolicy(allowed_networks=networks("0.0.0.0/0,::/0,169.0.0.0/8")).permits(address)
 
 
 def test_a_metadata_address_is_reached_only_when_named() -> None:
-    named = AddressPolicy(allowed_networks=parse_networks("169.254.169.254/32"))
+    named = AddressPolicy(allowed_networks=networks("169.254.169.254/32"))
     assert named.permits("169.254.169.254")
     assert not named.permits("169.254.170.2")
     assert not named.permits("10.0.0.1")
 
 
 def test_allowed_networks_let_in_exactly_those_networks() -> None:
-    policy = AddressPolicy(allowed_networks=parse_networks("127.0.0.0/8, 10.1.0.0/16"))
+    policy = AddressPolicy(allowed_networks=networks("127.0.0.0/8, 10.1.0.0/16"))
     assert policy.permits("127.0.0.2") and policy.permits("10.1.200.3") and policy.permits("::ffff:127.0.0.1")
     assert not policy.permits("10.2.0.1") and not policy.permits("192.168.1.1") and not policy.permits("::1")
     assert policy.permits("8.8.8.8")
@@ -131,3 +130,8 @@ def test_every_ipv6_address_is_judged_without_error(value: int) -> None:
     address = str(ipaddress.IPv6Address(value))
     if AddressPolicy().permits(address):
         assert _independently_public(str(_effective(address)))
+
+
+def networks(text: str) -> tuple[object, ...]:
+    """Networks as READQ_ALLOWED_NETWORKS spells them, parsed by the settings."""
+    return tuple(Settings(_env_file=None, allowed_networks=text).allowed_networks)  # type: ignore[call-arg]
