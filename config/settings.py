@@ -7,9 +7,10 @@ defaults below. Nothing else in readq reads the environment.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Annotated, Any
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, IPvAnyNetwork, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -53,7 +54,10 @@ class Settings(BaseSettings):
     fetch_deadline: float = 60.0  # s for the whole response, redirects included
     max_redirects: int = 5
     max_body_bytes: int = 5 * 1024 * 1024  # decompressed
-    allow_private_networks: bool = False
+    allow_private_networks: bool = False  # shorthand for local trials: all non-public space but metadata addresses
+    # CIDRs readq may fetch from although not public, e.g. "127.0.0.0/8,10.1.0.0/16"; a cloud metadata address
+    # only if a network here lies inside its metadata range (e.g. "169.254.169.254/32")
+    allowed_networks: Annotated[tuple[IPvAnyNetwork, ...], NoDecode] = ()
 
     # Politeness, shared by every worker through Redis
     obey_robots: bool = True
@@ -83,12 +87,16 @@ class Settings(BaseSettings):
 
     # Producer
     publish_batch_size: int = 1000  # messages per Redis pipeline
+    seed_max_sitemaps: int = Field(default=100, ge=1)  # sitemap documents fetched per --sitemap seed
+    seed_max_urls: int = Field(default=100_000, ge=1)  # page URLs taken from one --sitemap or --feed seed
+    seed_max_seconds: float = Field(default=300.0, gt=0)  # s to read one seed, polite waits included
 
     # Observability
     # Celery task events cost a Redis PUBLISH per task state; Flower, while it runs, asks workers for them every
     # 5 s anyway (its --enable_events default), so by default they flow only while someone watches. True: always.
     task_events: bool = False
     metrics_port: int = 9808  # fetch, extract and index workers serve /metrics on this port, +1 and +2; 0: off
+    metrics_address: str = "127.0.0.1"  # where the exporters listen; unauthenticated, so never public by default
     log_format: str = Field(default="auto", pattern="^(auto|json|text)$")  # auto: JSON unless on a terminal
     kibana_url: str | None = None  # where `readq setup` imports the saved objects (dashboard, data views)
     kibana_username: str | None = None
@@ -97,6 +105,11 @@ class Settings(BaseSettings):
     # Flower
     flower_port: int = 5555
     flower_basic_auth: SecretStr | None = None  # "user:password"
+
+    @field_validator("allowed_networks", mode="before")
+    @classmethod
+    def _comma_separated_networks(cls, value: Any) -> Any:
+        return [part.strip() for part in value.split(",") if part.strip()] if isinstance(value, str) else value
 
     @property
     def redis_pool_size(self) -> int:

@@ -19,9 +19,10 @@ from config.settings import Settings, get_settings
 from readq import _producer
 from readq._producer import BatchReceipt
 from workers.elastic import install_templates
-from workers.errors import ServiceUnavailable
+from workers.errors import IndexMissing, ServiceUnavailable
 from workers.failures import is_permanent
 from workers.kibana import import_saved_objects
+from workers.masking import mask_secrets
 from workers.progress import BatchProgress
 from workers.queues import queue_depths
 from workers.retrylog import PendingRetry, RetryLog
@@ -162,7 +163,7 @@ class Client:
         try:
             self.runtime.es.info()
         except (TransportError, ApiError) as exc:
-            return f"unreachable at {self.settings.es_url}: {exc}"
+            return mask_secrets(f"unreachable at {self.settings.es_url}: {exc}")
         return "ok"
 
     def status(self, batch: str | None = None, failures: int = 10) -> dict[str, Any]:
@@ -198,8 +199,8 @@ class Client:
         returned = 0
         while limit is None or returned < limit:
             page_size = min(PAGE_SIZE, limit - returned) if limit is not None else PAGE_SIZE
-            response = self.runtime.es.search(index=self.settings.status_alias, query={"bool": {"filter": filters}},
-                                              size=page_size, sort=[{"url": "asc"}], search_after=after)
+            response = self._search(index=self.settings.status_alias, query={"bool": {"filter": filters}},
+                                    size=page_size, sort=[{"url": "asc"}], search_after=after)
             hits = response["hits"]["hits"]
             for hit in hits:
                 yield dict(hit["_source"])
@@ -341,7 +342,7 @@ class Client:
     def search(self, query: str, *, size: int = 10, domain: str | None = None,
                lang: str | None = None) -> list[SearchHit]:
         filters = [{"term": {field: value}} for field, value in (("domain", domain), ("lang", lang)) if value]
-        response = self.runtime.es.search(
+        response = self._search(
             index=self.settings.pages_alias,
             size=size,
             query={"bool": {"must": [{"multi_match": {"query": query, "fields": ["title^3", "description^2",
@@ -352,6 +353,13 @@ class Client:
             source_excludes=["text", "minhash", "minhash_bands"],
         )
         return [_hit(raw) for raw in response["hits"]["hits"]]
+
+    def _search(self, *, index: str, **request: Any) -> Any:
+        try:
+            return self.runtime.es.search(index=index, **request)
+        except NotFoundError as exc:
+            raise IndexMissing(f"Elasticsearch has no index {index!r} (error: {exc.message}): run `readq setup` "
+                               f"with the same READQ_INDEX_PREFIX as the workers") from exc
 
 
 def _epoch(iso: str | None) -> float:

@@ -23,6 +23,7 @@ from config.settings import Settings
 from readq._client import Client
 from workers.errors import ServiceUnavailable
 from workers.launcher import STAGES, Supervisor, flower_command, flower_env, worker_command, worker_env
+from workers.masking import mask_secrets
 
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 START_TIMEOUT = 60.0  # s for a started service to answer
@@ -66,7 +67,7 @@ def run_dev(settings: Settings, *, state_dir: Path, say: Callable[[str], None]) 
 
 
 def _ensure_redis(client: Client, supervisor: Supervisor, state_dir: Path, say: Callable[[str], None]) -> None:
-    url = client.settings.redis_url
+    url = mask_secrets(client.settings.redis_url)
     if _answers(client.runtime.redis.ping):
         say(f"Redis: using {url}")
         return
@@ -88,7 +89,7 @@ def _ensure_redis(client: Client, supervisor: Supervisor, state_dir: Path, say: 
 
 def _ensure_elasticsearch(client: Client, supervisor: Supervisor, state_dir: Path,
                           say: Callable[[str], None]) -> None:
-    url = client.settings.es_url
+    url = mask_secrets(client.settings.es_url)
     if _answers(client.runtime.es.info):
         say(f"Elasticsearch: using {url}")
         return

@@ -9,6 +9,7 @@ from elasticsearch import ApiError, TransportError
 
 from config.celery import Queue
 from readq._client import Client
+from workers.masking import mask_secrets
 
 OK, WARN, FAIL = "ok", "warn", "fail"
 
@@ -34,11 +35,11 @@ def run_checks(client: Client) -> list[Check]:
 
 
 def _redis_checks(client: Client) -> list[Check]:
-    url = client.settings.redis_url
+    url = mask_secrets(client.settings.redis_url)
     try:
         info = client.runtime.redis.info()
     except redis.RedisError as exc:
-        return [Check("redis", FAIL, f"{url}: {exc}", "start Redis or point READQ_REDIS_URL at it")]
+        return [Check("redis", FAIL, mask_secrets(f"{url}: {exc}"), "start Redis or point READQ_REDIS_URL at it")]
     checks = [Check("redis", OK, f"Redis {info.get('redis_version')} at {url}")]
     policy = str(info.get("maxmemory_policy", ""))
     if policy != "noeviction":
@@ -52,13 +53,14 @@ def _redis_checks(client: Client) -> list[Check]:
 
 def _elasticsearch_checks(client: Client) -> list[Check]:
     settings, es = client.settings, client.runtime.es
+    url = mask_secrets(settings.es_url)
     try:
         version = str(es.info()["version"]["number"])
     except (ApiError, TransportError) as exc:
-        return [Check("elasticsearch", FAIL, f"{settings.es_url}: {exc}",
+        return [Check("elasticsearch", FAIL, mask_secrets(f"{url}: {exc}"),
                       "start Elasticsearch or point READQ_ES_URL (and credentials) at it")]
     checks = [Check("elasticsearch", OK if version.split(".")[0] == "8" else FAIL,
-                    f"Elasticsearch {version} at {settings.es_url}",
+                    f"Elasticsearch {version} at {url}",
                     None if version.startswith("8.") else "readq needs Elasticsearch 8")]
     for alias in (settings.pages_alias, settings.status_alias):
         template = es.options(ignore_status=404).indices.get_index_template(name=alias)

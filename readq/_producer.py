@@ -23,9 +23,10 @@ from celery import Celery
 
 from workers.admission import Admission, Candidate
 from workers.errors import RefusedURL
+from workers.masking import mask_secrets
 from workers.progress import ProgressTracker
 from workers.seen import SeenSet
-from workers.urls import normalize_url, url_id, without_credentials
+from workers.urls import normalize_url, url_id
 
 REFUSALS_KEPT = 1000  # examples kept in a receipt; the counts by reason cover every refusal
 FETCH_TASK = "readq.fetch"
@@ -134,7 +135,7 @@ def _valid_urls(urls: Iterable[str], receipt: BatchReceipt) -> Iterator[str]:
         try:
             yield normalize_url(raw)
         except RefusedURL as exc:
-            receipt.refuse(Refusal(url=without_credentials(raw.strip()[:2000]), reason=exc.reason, message=str(exc)))
+            receipt.refuse(Refusal(url=mask_secrets(raw.strip()[:2000]), reason=exc.reason, message=str(exc)))
 
 
 def _chunks(items: Iterable[str], size: int, receipt: BatchReceipt) -> Iterator[list[str]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import functools
 import itertools
 import json
@@ -12,7 +13,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -20,6 +21,7 @@ from config.settings import get_settings
 from readq import _exit_codes as exit_codes
 from workers.errors import ReadqError, RefusedURL
 from workers.launcher import STAGES
+from workers.masking import mask_secrets
 
 # The engines load when a command needs them, so that `readq extract` and `--help` start fast.
 if TYPE_CHECKING:
@@ -70,8 +72,8 @@ def cli() -> None:
 
 @cli.command()
 @click.argument("urls", nargs=-1)
-@click.option("--file", "-f", "url_file", type=click.File("r", encoding="utf-8", errors="replace"),
-              help="Read URLs from this file, one per line ('-' for standard input); blank lines and lines "
+@click.option("--file", "-f", "url_file", type=click.Path(exists=True, dir_okay=False, allow_dash=True),
+              help="Read URLs from this UTF-8 file, one per line ('-' for standard input); blank lines and lines "
                    "starting with '#' are ignored.")
 @click.option("--sitemap", "sitemaps", multiple=True, metavar="URL",
               help="Queue the pages a sitemap or sitemap index (gzip too) lists. Repeatable.")
@@ -84,8 +86,8 @@ def cli() -> None:
                    "receipt last).")
 @json_option
 @with_client
-def enqueue(client: Client, urls: tuple[str, ...], url_file: Any, sitemaps: tuple[str, ...], feeds: tuple[str, ...],
-            batch: str | None, force: bool, wait: bool, as_json: bool) -> None:
+def enqueue(client: Client, urls: tuple[str, ...], url_file: str | None, sitemaps: tuple[str, ...],
+            feeds: tuple[str, ...], batch: str | None, force: bool, wait: bool, as_json: bool) -> None:
     """Queue URLs for fetching, extraction and indexing.
 
     URLs queued or indexed within READQ_REFETCH_AFTER are not queued again (counted as "already seen") unless
@@ -103,10 +105,11 @@ def enqueue(client: Client, urls: tuple[str, ...], url_file: Any, sitemaps: tupl
 
     if not (urls or url_file or sitemaps or feeds):
         raise click.UsageError("give URLs as arguments, with --file (use '-' for standard input), --sitemap or --feed")
-    seed_errors: list[Refusal] = []
-    sources = [iter(urls), url_file or (), _seeded(client, sitemaps, feeds, seed_errors)]
+    input_refusals: list[Refusal] = []
+    lines = _url_lines(_open_url_file(url_file), input_refusals) if url_file else ()
+    sources = [iter(urls), lines, _seeded(client, sitemaps, feeds, input_refusals)]
     receipt = client.enqueue(itertools.chain.from_iterable(sources), batch, force=force)
-    for refusal in seed_errors:
+    for refusal in input_refusals:
         receipt.refuse(refusal)
     if not as_json:
         click.echo(f"batch {receipt.batch}: {receipt.accepted} accepted, {receipt.already_seen} already seen, "
@@ -123,22 +126,53 @@ def enqueue(client: Client, urls: tuple[str, ...], url_file: Any, sitemaps: tupl
         sys.exit(exit_codes.PARTIAL)
 
 
+def _open_url_file(name: str) -> IO[bytes]:
+    stream: IO[bytes]
+    if name != "-":
+        stream = open(name, "rb")  # noqa: SIM115 (closed with the command's context)
+    elif sys.stdin is not None and hasattr(sys.stdin, "buffer"):
+        stream = sys.stdin.buffer
+    else:
+        raise click.BadParameter("standard input is closed: there are no URLs to read", param_hint="'--file'")
+    click.get_current_context().call_on_close(stream.close)
+    return stream
+
+
+def _url_lines(stream: IO[bytes], refusals: list[Refusal]) -> Iterator[str]:
+    """The file's lines as text, a leading UTF-8 byte-order mark dropped; a line that is not UTF-8 is refused
+    (``not_utf8``) rather than queued with U+FFFD where its bytes were."""
+    for number, line in enumerate(stream, 1):
+        raw = line.removeprefix(codecs.BOM_UTF8) if number == 1 else line
+        try:
+            yield raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            shown = mask_secrets(raw.decode("utf-8", "backslashreplace").strip()[:2000])
+            refusals.append(Refusal(url=shown, reason="not_utf8", message=(
+                f"line {number} is not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})")))
+
+
 def _seeded(client: Client, sitemaps: tuple[str, ...], feeds: tuple[str, ...],
             errors: list[Refusal]) -> Iterator[str]:
-    """Page URLs from sitemaps and feeds, read lazily; a seed that cannot be read becomes a refusal."""
+    """Page URLs from sitemaps and feeds, read lazily and politely; a seed that cannot be read, or the part of one
+    that passes its limits, becomes a refusal."""
+    if not (sitemaps or feeds):
+        return
     from readq._producer import Refusal
-    from workers.seeds import feed_urls, sitemap_urls
+    from workers.seeds import PoliteSeedFetch, SeedLimitExceeded, SeedLimits, SeedReader
 
-    fetcher = client.runtime.fetcher
+    runtime, settings = client.runtime, client.settings
+    fetch = PoliteSeedFetch(runtime.fetcher, runtime.gate, runtime.robots if settings.obey_robots else None)
+    reader = SeedReader(fetch, SeedLimits.from_settings(settings), max_body_bytes=settings.max_body_bytes)
     readers: list[tuple[str, Callable[[], Iterable[str]]]] = [
-        (url, functools.partial(sitemap_urls, fetcher, url)) for url in sitemaps
+        (url, functools.partial(reader.sitemap_urls, url)) for url in sitemaps
     ]
-    readers += [(url, functools.partial(feed_urls, fetcher, url)) for url in feeds]
+    readers += [(url, functools.partial(reader.feed_urls, url)) for url in feeds]
     for seed, read in readers:
         try:
             yield from read()
         except ReadqError as exc:
-            errors.append(Refusal(url=seed, reason="seed_unreadable", message=str(exc)))
+            reason = exc.reason if isinstance(exc, SeedLimitExceeded) else "seed_unreadable"
+            errors.append(Refusal(url=mask_secrets(seed), reason=reason, message=mask_secrets(str(exc))))
 
 
 def _wait_for(client: Client, batch: str, as_json: bool) -> BatchProgress:
@@ -587,7 +621,7 @@ def main() -> None:
         exc.show()
         sys.exit(exit_codes.UNAVAILABLE)
     except ReadqError as exc:  # ServiceUnavailable among them
-        click.echo(f"Error: {exc}", err=True)
+        click.echo(f"Error: {mask_secrets(str(exc))}", err=True)
         sys.exit(exit_codes.UNAVAILABLE)
     except (KeyboardInterrupt, click.Abort):
         click.echo("interrupted", err=True)

@@ -34,6 +34,7 @@ from config.celery import Queue
 from config.settings import get_settings
 from workers import metrics
 from workers.elastic import install_templates
+from workers.masking import MASKING_FILTER
 from workers.memory import MemoryWatchdog
 from workers.queues import queue_depths
 from workers.runtime import Runtime
@@ -71,7 +72,7 @@ def _serve_metrics(**_: object) -> None:
     if not port:
         return
     try:
-        metrics.start_metrics_server(port)
+        metrics.start_metrics_server(port, get_settings().metrics_address)
     except OSError as exc:  # another worker on this machine has the port: run on, without an exporter
         logger.warning("metrics exporter not started on port %d: %s", port, exc)
         return
@@ -119,6 +120,7 @@ def _log_format(logger: logging.Logger, **_: Any) -> None:
     URL, batch, stage, state, timing and reason of outcome lines as fields."""
     wanted = get_settings().log_format
     for handler in logger.handlers:
+        handler.addFilter(MASKING_FILTER)  # one instance: a handler set up twice keeps one
         stream = getattr(handler, "stream", sys.stderr)
         if wanted == "json" or (wanted == "auto" and not stream.isatty()):
             handler.setFormatter(JsonFormatter("%(asctime)s %(levelname)s %(name)s %(processName)s %(message)s"))

@@ -1,5 +1,8 @@
-"""Session fixtures: one Redis namespace, one Elasticsearch (noida-db unless READQ_ES_URL names a real one),
-one local web site, and readq's real workers; everything namespaced by a fresh index prefix."""
+"""Session fixtures: one Redis namespace, one Elasticsearch (noida-db unless READQ_TEST_ES_URL names a real one),
+one local web site, and readq's real workers; everything namespaced by a fresh index prefix.
+
+The suite is hermetic: no ``READQ_*`` variable of the shell and no ``.env`` file reaches a test, or a process a
+test starts (those run in an empty directory, with the settings they are given); a test that wants one sets it."""
 
 from __future__ import annotations
 
@@ -11,12 +14,21 @@ from pathlib import Path
 import pytest
 import redis
 
-from config.settings import Settings
+from config.settings import Settings, get_settings
 from readq import Client
 from tests.support.httpserver import LocalSite
 from tests.support.services import NoidaElasticsearch, WorkerProcess, drop_indices, wait_for
 
 TEST_REDIS_URL = os.environ.get("READQ_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+TEST_ES_URL = os.environ.get("READQ_TEST_ES_URL")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Before any test module (and so any readq module) is imported."""
+    for name in [name for name in os.environ if name.startswith("READQ_")]:
+        del os.environ[name]
+    Settings.model_config["env_file"] = None
+    get_settings.cache_clear()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -27,8 +39,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 def es_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NoidaElasticsearch | None]:
-    """The noida-db stand-in this session started, or None when READQ_ES_URL names a real cluster."""
-    if os.environ.get("READQ_ES_URL"):
+    """The noida-db stand-in this session started, or None when READQ_TEST_ES_URL names a real cluster."""
+    if TEST_ES_URL:
         yield None
         return
     server = NoidaElasticsearch(tmp_path_factory.mktemp("noida")).start()
@@ -40,7 +52,7 @@ def es_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NoidaElastic
 
 @pytest.fixture(scope="session")
 def es_url(es_server: NoidaElasticsearch | None) -> str:
-    return es_server.url if es_server is not None else os.environ["READQ_ES_URL"]
+    return es_server.url if es_server is not None else str(TEST_ES_URL)
 
 
 @pytest.fixture(scope="session")
@@ -77,7 +89,8 @@ def client(settings: Settings) -> Iterator[Client]:
 
 def _drop_namespace(readq_client: Client) -> None:
     drop_indices(readq_client)
-    keys = list(readq_client.runtime.redis.scan_iter(match=f"{readq_client.settings.index_prefix}:*", count=1000))
+    # Every key of the session's namespace and of the namespaces tests derive from it ("{prefix}-crawl:...").
+    keys = list(readq_client.runtime.redis.scan_iter(match=f"{readq_client.settings.index_prefix}*", count=1000))
     if keys:
         readq_client.runtime.redis.delete(*keys)
 

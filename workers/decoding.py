@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import codecs
+from functools import lru_cache
+
 from charset_normalizer import from_bytes
-from w3lib.encoding import html_to_unicode
+from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, read_bom, to_unicode
 
 from workers.errors import UnsupportedContentType
 
@@ -22,8 +25,30 @@ def decode_html(body: bytes, content_type: str | None) -> str:
             return body.decode("utf-8").removeprefix("\ufeff")
         except UnicodeDecodeError:
             pass
-    _encoding, text = html_to_unicode(content_type or None, body, auto_detect_fun=_detect_encoding)
-    return text
+    # w3lib's html_to_unicode order (BOM, HTTP charset, <meta>, detection), except that a label naming a codec
+    # that does not decode bytes to text (base64, rot13, zlib_codec, undefined...) counts as no label.
+    bom_encoding, bom = read_bom(body)
+    if bom_encoding is not None and bom is not None:
+        return to_unicode(body[len(bom):], bom_encoding)
+    encoding = (_text_codec(http_content_type_encoding(content_type or None))
+                or _text_codec(html_body_declared_encoding(body)) or _detect_encoding(body) or "utf-8")
+    if encoding in {"utf-16", "utf-32"}:
+        encoding += "-be"
+    return to_unicode(body, encoding)
+
+
+@lru_cache(maxsize=256)
+def _text_codec(encoding: str | None) -> str | None:
+    """``encoding`` if it decodes bytes to text, else None."""
+    if encoding is None:
+        return None
+    try:
+        if codecs.lookup(encoding)._is_text_encoding:
+            b"<p>".decode(encoding, "replace")  # "undefined" is a text codec that always raises
+            return encoding
+    except (LookupError, UnicodeError, ValueError, TypeError):
+        pass
+    return None
 
 
 def _detect_encoding(body: bytes) -> str | None:

@@ -4,6 +4,7 @@
     ├── RefusedURL                 producer: a URL that is not queued (reason attribute)
     ├── ServiceUnavailable         client: Redis or Elasticsearch does not answer
     ├── KibanaImportError          setup: Kibana refused the saved objects
+    ├── IndexMissing               client: no index behind an alias (readq setup has not run)
     ├── FetchError                 fetch stage
     │   ├── BlockedAddress         the host resolves to a private, loopback, link-local... address
     │   ├── RobotsDisallowed       robots.txt forbids the URL to readq's user agent
@@ -11,6 +12,7 @@
     │   ├── FetchTimeout           connect or read timeout, or the whole-response deadline
     │   ├── FetchConnectionError   DNS failure, refused or reset connection, TLS failure
     │   ├── TooManyRedirects
+    │   ├── RedirectRefused        a redirect to a URL the producer would refuse (scheme, length, credentials...)
     │   ├── BodyTooLarge
     │   ├── UnsupportedContentType
     │   └── HTTPStatusError        a 4xx or 5xx answer (status attribute)
@@ -28,6 +30,8 @@
 from __future__ import annotations
 
 from typing import Any
+
+from workers.masking import mask_secrets
 
 
 class ReadqError(Exception):
@@ -61,6 +65,12 @@ class KibanaImportError(ReadqError):
     """Raised by ``readq setup`` when Kibana refuses the saved objects, or the request for them."""
 
     reason = "kibana_import"
+
+
+class IndexMissing(ReadqError):
+    """Raised by readq's client when Elasticsearch has no index behind one of readq's aliases."""
+
+    reason = "index_missing"
 
 
 class FetchError(ReadqError):
@@ -107,6 +117,13 @@ class TooManyRedirects(FetchError):
     """Raised by the fetch stage past the redirect limit, or on a redirect loop."""
 
     reason = "too_many_redirects"
+
+
+class RedirectRefused(FetchError):
+    """Raised by the fetch stage for a redirect to a URL readq would not have queued (scheme, length, credentials,
+    control characters)."""
+
+    reason = "bad_redirect"
 
 
 class BodyTooLarge(FetchError):
@@ -209,6 +226,6 @@ class ServiceUnavailable(ReadqError):
     reason = "service_unavailable"
 
     def __init__(self, service: str, url: str, detail: str) -> None:
-        super().__init__(f"{service} at {url} is unreachable: {detail}")
+        super().__init__(mask_secrets(f"{service} at {url} is unreachable: {detail}"))
         self.service = service
-        self.url = url
+        self.url = mask_secrets(url)

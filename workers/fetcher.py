@@ -6,16 +6,19 @@ Only this module touches ``requests`` and ``urllib3``; their errors leave it as 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from http.cookiejar import Cookie, DefaultCookiePolicy
+from typing import cast
 from urllib.parse import urljoin, urlsplit
+from urllib.request import Request
 
 import requests
 import urllib3.exceptions
-from requests.adapters import HTTPAdapter
+from requests.cookies import RequestsCookieJar, extract_cookies_to_jar
 
 from config.settings import Settings
 from workers.errors import (
@@ -24,18 +27,24 @@ from workers.errors import (
     FetchError,
     FetchTimeout,
     HTTPStatusError,
+    RedirectRefused,
     ServerError,
     TooManyRedirects,
     UnsupportedContentType,
 )
-from workers.netguard import PublicOnlyAdapter
-from workers.urls import ALLOWED_SCHEMES
+from workers.masking import mask_secrets
+from workers.netguard import AddressPolicy, GuardedAdapter, IPNetwork
+from workers.urls import ALLOWED_SCHEMES, MAX_URL_CHARS
 
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 NOT_MODIFIED = 304
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 RETRYABLE_STATUSES = frozenset({408, 429})
 CHUNK_BYTES = 64 * 1024
+# Cookies live only as long as one fetch's redirect chain (a consent or session cookie set on the way to the
+# page), and only this many of them: a server cannot make the next request's headers too large to answer.
+MAX_CHAIN_COOKIES = 20
+MAX_CHAIN_COOKIE_BYTES = 4096
 
 
 @dataclass(frozen=True)
@@ -67,6 +76,45 @@ def parse_retry_after(value: str | None) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+class _NoCookies(DefaultCookiePolicy):
+    """The policy of the worker-wide session's jar: nothing is stored, so nothing travels from one URL (or site)
+    to the next."""
+
+    def set_ok(self, cookie: Cookie, request: Request) -> bool:
+        return False
+
+
+class _HostOnly(DefaultCookiePolicy):
+    """Within one redirect chain: a cookie is kept for the host that set it, never for a parent domain
+    (``Domain=.github.io`` set by one site would reach every other site there)."""
+
+    def set_ok(self, cookie: Cookie, request: Request) -> bool:
+        host = urlsplit(request.get_full_url()).hostname or ""
+        return super().set_ok(cookie, request) and cookie.domain.lstrip(".") == host
+
+
+def _keep_chain_cookies(jar: RequestsCookieJar, response: requests.Response) -> None:
+    """Add the response's cookies to the chain's jar, then drop what passes the chain's bounds."""
+    extract_cookies_to_jar(jar, response.request, response.raw)  # type: ignore[no-untyped-call]
+    size = 0
+    for count, cookie in enumerate(list(cast("Iterable[Cookie]", jar)), 1):
+        size += len(cookie.name) + len(cookie.value or "") + 2
+        if count > MAX_CHAIN_COOKIES or size > MAX_CHAIN_COOKIE_BYTES:
+            jar.clear(cookie.domain, cookie.path, cookie.name)
+
+
+def _redirect_refusal(target: str) -> str | None:
+    """Why the producer would refuse a redirect target (so the fetcher does not follow it), or None."""
+    parts = urlsplit(target)
+    if parts.scheme not in ALLOWED_SCHEMES:
+        return f"scheme {parts.scheme!r} is not allowed (http and https only)"
+    if len(target) > MAX_URL_CHARS:
+        return f"URL is {len(target)} characters, more than {MAX_URL_CHARS}"
+    if "@" in parts.netloc:
+        return "URL carries credentials (user:password@)"
+    return None
 
 
 @contextmanager
@@ -104,6 +152,7 @@ class Fetcher:
         max_redirects: int,
         max_body_bytes: int,
         allow_private_networks: bool = False,
+        allowed_networks: tuple[IPNetwork, ...] = (),
         pool_size: int = 64,
     ) -> None:
         self.timeout = (connect_timeout, read_timeout)
@@ -112,11 +161,14 @@ class Fetcher:
         self.max_body_bytes = max_body_bytes
         self.session = requests.Session()
         self.session.trust_env = False  # no proxies or .netrc from the environment
+        self.session.cookies.set_policy(_NoCookies())
         self.session.headers.update(
             {"User-Agent": user_agent, "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1"}
         )
-        adapter_class = HTTPAdapter if allow_private_networks else PublicOnlyAdapter
-        adapter = adapter_class(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
+        # Every connection goes through the address guard, private networks allowed or not: metadata addresses
+        # stay blocked unless a network in allowed_networks names them.
+        adapter = GuardedAdapter(AddressPolicy(allow_private_networks, allowed_networks),
+                                 pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
 
@@ -130,6 +182,7 @@ class Fetcher:
             max_redirects=settings.max_redirects,
             max_body_bytes=settings.max_body_bytes,
             allow_private_networks=settings.allow_private_networks,
+            allowed_networks=settings.allowed_networks,
             pool_size=settings.fetch_concurrency,
         )
 
@@ -143,14 +196,16 @@ class Fetcher:
         fetched_at = datetime.now(UTC).isoformat(timespec="seconds")
         headers = {k: v for k, v in (("If-None-Match", etag), ("If-Modified-Since", last_modified)) if v}
         redirects: list[str] = []
+        cookies = RequestsCookieJar(policy=_HostOnly())
         current = url
         while True:
             with map_requests_exceptions(current):
                 response = self.session.get(current, stream=True, allow_redirects=False, timeout=self.timeout,
-                                            headers=headers)
+                                            headers=headers, cookies=cookies)
             with response:
                 location = response.headers.get("Location")
                 if response.status_code in REDIRECT_STATUSES and location:
+                    _keep_chain_cookies(cookies, response)
                     current = self._next_hop(current, location, redirects)
                     continue
                 if response.status_code == NOT_MODIFIED and headers:
@@ -175,8 +230,9 @@ class Fetcher:
 
     def _next_hop(self, current: str, location: str, redirects: list[str]) -> str:
         target = urljoin(current, location)
-        if urlsplit(target).scheme not in ALLOWED_SCHEMES:
-            raise FetchError(f"{current} redirects to a non-HTTP URL: {target}")
+        refusal = _redirect_refusal(target)
+        if refusal:
+            raise RedirectRefused(mask_secrets(f"{current} redirects to {target[:200]}: {refusal}"))
         if target == current or target in redirects:
             raise TooManyRedirects(f"redirect loop at {target}")
         redirects.append(target)

@@ -8,13 +8,14 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import signal
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import IO
 
@@ -25,6 +26,7 @@ STAGES = ("fetch", "extract", "index")
 STOP_GRACE_SECONDS = 30.0  # for processes that run no readq task (Flower, services started by `readq dev`)
 STOP_MARGIN_SECONDS = 10.0  # beyond a stage's longest task: the worker's own shutdown (flushes, acks)
 INDEX_WAIT_MARGIN_SECONDS = 5.0  # what an index task waits beyond the request timeout and the flush interval
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
 def longest_task_seconds(stage: str, settings: Settings) -> float:
@@ -113,9 +115,10 @@ class Supervisor:
     def start(self, name: str, command: list[str], *, tier: int = 1, env: dict[str, str] | None = None,
               output: IO[bytes] | None = None) -> subprocess.Popen[bytes]:
         """Start a process. Higher tiers stop first: workers (1) before the services they need (0)."""
-        # Its own process group, so that stopping it reaches its pool children too.
+        # Its own process group, so that stopping it reaches its pool children too; and a death signal, so that
+        # it stops when this supervisor dies, however it dies (kill -9, or a process manager killing its group).
         process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT if output else None,
-                                   start_new_session=True)
+                                   start_new_session=True, preexec_fn=_die_with(os.getpid()))
         self.processes.append((name, process, tier))
         return process
 
@@ -154,6 +157,20 @@ class Supervisor:
                 except subprocess.TimeoutExpired:
                     _signal_group(process, signal.SIGKILL)
                     process.wait()
+
+
+def _die_with(parent: int) -> Callable[[], None]:
+    """What a started process runs before its program: on Linux, ask the kernel for SIGTERM (a warm shutdown for
+    Celery) when ``parent`` dies; if it died already, before the request took effect, exit at once."""
+    prctl = ctypes.CDLL(None, use_errno=True).prctl if sys.platform.startswith("linux") else None
+
+    def arm() -> None:
+        if prctl is not None:
+            prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != parent:
+            os._exit(1)
+
+    return arm
 
 
 def _signal_group(process: subprocess.Popen[bytes], sig: int) -> None:

@@ -85,6 +85,7 @@ LANGUAGE_ZONES = {lang: "Europe/Berlin" for lang in ("de", "pl", "cs", "sk", "hu
     "ja": "Asia/Tokyo", "ko": "Asia/Seoul", "zh": "Asia/Shanghai", "uk": "Europe/Kyiv"}
 MAX_TIME_ELEMENTS = 20
 URL_DATE_RE = re.compile(r"/((?:19|20)\d\d)[/_-](\d{1,2})[/_-](\d{1,2})(?:/|$|[_-]\D)")
+MAX_LD_DEPTH = 32  # JSON-LD lists and @graph nesting followed, and author/publisher names looked into
 ARTICLE_TYPES = frozenset(
     {"article", "newsarticle", "blogposting", "reportagenewsarticle", "analysisnewsarticle", "opinionnewsarticle",
      "scholarlyarticle", "techarticle", "liveblogposting", "webpage"}
@@ -385,7 +386,7 @@ def _json_ld_article(tree: HtmlElement) -> dict[str, Any]:
     for script in tree.xpath("//script[@type='application/ld+json']"):
         try:
             data = json.loads(script.text or "", strict=False)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested past the parser's stack: no metadata from it
             continue
         for obj in _ld_objects(data):
             if isinstance(obj.get("@id"), str) and len(obj) > 1:
@@ -405,18 +406,21 @@ def _json_ld_article(tree: HtmlElement) -> dict[str, Any]:
     return article
 
 
-def _ld_objects(data: Any) -> Iterator[dict[str, Any]]:
+def _ld_objects(data: Any, depth: int = 0) -> Iterator[dict[str, Any]]:
+    if depth > MAX_LD_DEPTH:
+        return
     if isinstance(data, list):
         for item in data:
-            yield from _ld_objects(item)
+            yield from _ld_objects(item, depth + 1)
     elif isinstance(data, dict):
         yield data
-        yield from _ld_objects(data.get("@graph", []))
+        yield from _ld_objects(data.get("@graph", []), depth + 1)
 
 
 def _ld_types(obj: dict[str, Any]) -> set[str]:
-    declared = obj.get("@type", [])
-    return {t.lower() for t in ([declared] if isinstance(declared, str) else declared) if isinstance(t, str)}
+    declared = obj.get("@type")
+    listed = [declared] if isinstance(declared, str) else declared if isinstance(declared, list) else []
+    return {t.lower() for t in listed if isinstance(t, str)}
 
 
 def _ld_text(obj: dict[str, Any], key: str) -> str | None:
@@ -424,13 +428,15 @@ def _ld_text(obj: dict[str, Any], key: str) -> str | None:
     return _clean(html.unescape(value)) if isinstance(value, str) else None
 
 
-def _ld_name(value: Any) -> str | None:
+def _ld_name(value: Any, depth: int = 0) -> str | None:
     if isinstance(value, str):
         return _clean(value)
+    if depth > MAX_LD_DEPTH:
+        return None
     if isinstance(value, dict):
-        return _ld_name(value.get("name"))
+        return _ld_name(value.get("name"), depth + 1)
     if isinstance(value, list):
-        names = [name for name in (_ld_name(item) for item in value) if name]
+        names = [name for name in (_ld_name(item, depth + 1) for item in value) if name]
         return ", ".join(names) or None
     return None
 

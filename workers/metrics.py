@@ -67,7 +67,7 @@ def prepare_multiprocess_dir(path: str | os.PathLike[str]) -> None:
         stale.unlink(missing_ok=True)
 
 
-def start_metrics_server(port: int, addr: str = "0.0.0.0") -> None:
+def start_metrics_server(port: int, addr: str = "127.0.0.1") -> None:
     """Serve /metrics on ``port``, once per process tree; all processes' samples in multiprocess mode."""
     global _started
     with _lock:

@@ -18,7 +18,6 @@ TRACKING_PREFIXES = ("utm_",)
 _CONTROL_OR_SPACE = re.compile(r"[\x00-\x20\x7f]")
 _SCHEME = re.compile(r"[a-zA-Z][\w+.-]*:")
 _NETLOC = re.compile(r"[a-zA-Z][\w+.-]*://([^/?#]*)")
-_CREDENTIALS = re.compile(r"^(\s*[a-zA-Z][\w+.-]*:)?//[^/?#@]*@")
 # A URL made only of characters that canonicalisation leaves as they are (no percent-encoding, no '+', no
 # non-ASCII, no user info, no dot segments...): its canonical form is built with string operations.
 _PLAIN = re.compile(r"(?i)(https?)://([a-z0-9-]{1,63}(?:\.[a-z0-9-]{1,63})*)(?::([1-9][0-9]{0,4}))?"
@@ -63,6 +62,8 @@ def _normalize_general(raw: str, url: str) -> str:
         canonical = canonicalize_url(url)
     except (ValueError, UnicodeError) as exc:
         raise RefusedURL(raw, "invalid_host", f"host cannot be encoded: {exc}") from exc
+    if _CONTROL_OR_SPACE.search(canonical):  # a host such as "\xa0x" that IDNA maps to a space
+        raise RefusedURL(raw, "invalid_host", "host holds whitespace once encoded")
     return _strip_default_port_and_tracking(canonical, scheme, port)
 
 
@@ -123,8 +124,3 @@ def domain_of(url: str) -> str:
     if netloc is None or "[" in netloc.group(1):  # no authority, or an IPv6 literal: leave it to urlsplit
         return (urlsplit(url).hostname or "").lower()
     return netloc.group(1).rpartition("@")[2].partition(":")[0].lower()
-
-
-def without_credentials(raw: str) -> str:
-    """``raw`` with any ``user:password@`` replaced by ``***@``: fit to show or log."""
-    return _CREDENTIALS.sub(r"\1//***@", raw, count=1)

@@ -12,7 +12,7 @@ from pathlib import Path
 from readq import Client
 from readq._exit_codes import PARTIAL, SUCCESS, UNAVAILABLE, USAGE
 from tests.support.httpserver import LocalSite
-from tests.support.services import settings_env
+from tests.support.services import hermetic_cwd, settings_env
 from tests.support.waiting import distinctive_word
 
 READQ = str(Path(sys.executable).with_name("readq"))
@@ -20,7 +20,8 @@ READQ = str(Path(sys.executable).with_name("readq"))
 
 def run(client: Client, *args: str, stdin: str | None = None, **overrides: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, **settings_env(client.settings), **overrides}
-    return subprocess.run([READQ, *args], env=env, input=stdin, capture_output=True, text=True, timeout=120)
+    return subprocess.run([READQ, *args], env=env, input=stdin, capture_output=True, text=True, timeout=120,
+                          cwd=hermetic_cwd())
 
 
 def test_enqueue_wait_json_reports_the_tally_and_exits_0(workers: Client, site: LocalSite) -> None:

@@ -17,7 +17,7 @@ from config.settings import Settings
 from readq import Client
 from tests.integration.test_cli import READQ
 from tests.support.httpserver import LocalSite
-from tests.support.services import drop_indices, settings_env
+from tests.support.services import drop_indices, hermetic_cwd, settings_env
 from tests.support.waiting import wait_finished, wait_status_records
 
 #: path on the test site -> (final state, reason) expected in its status record.
@@ -110,7 +110,7 @@ def _enqueue_file(settings: Settings, path: Path) -> tuple[dict[str, Any], int]:
                "text=True); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); print(done.stdout)")
     env = {**os.environ, **settings_env(settings)}
     done = subprocess.run([sys.executable, "-c", measure, READQ, "enqueue", "--file", str(path), "--json"],
-                          env=env, capture_output=True, text=True, timeout=600, check=True)
+                          env=env, capture_output=True, text=True, timeout=600, check=True, cwd=hermetic_cwd())
     peak_kib, receipt = done.stdout.split("\n", 1)
     return json.loads(receipt), int(peak_kib)
 

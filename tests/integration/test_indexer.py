@@ -1,4 +1,4 @@
-"""Group commit against Elasticsearch (noida-db, or the cluster READQ_ES_URL names)."""
+"""Group commit against Elasticsearch (noida-db, or the cluster READQ_TEST_ES_URL names)."""
 
 from __future__ import annotations
 

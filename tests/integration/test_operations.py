@@ -21,7 +21,7 @@ from readq import Client
 from readq._progress import follow_batch, watch_status
 from tests.integration.test_cli import run
 from tests.support.httpserver import LocalSite
-from tests.support.services import WorkerProcess, drop_indices, free_port, settings_env, wait_for
+from tests.support.services import WorkerProcess, drop_indices, free_port, hermetic_cwd, settings_env, wait_for
 from tests.support.waiting import wait_finished
 from workers.launcher import flower_command
 
@@ -133,7 +133,8 @@ def test_status_watch_in_all_three_modes(workers: Client) -> None:
 
 def test_doctor_passes_with_workers_and_names_the_fix_when_a_part_is_missing(workers: Client) -> None:
     healthy = run(workers, "doctor", "--json")
-    broken = run(workers, "doctor", READQ_ES_URL="http://127.0.0.1:1", READQ_INDEX_PREFIX="nothing-here")
+    broken = run(workers, "doctor", READQ_ES_URL="http://127.0.0.1:1",
+                 READQ_INDEX_PREFIX=f"{workers.settings.index_prefix}-nothing")
 
     assert healthy.returncode == 0, healthy.stdout
     checks = {c["name"]: c for c in json.loads(healthy.stdout)}
@@ -151,7 +152,7 @@ def test_flower_sees_every_stage_s_tasks_though_workers_send_no_events_by_defaul
     env = {**os.environ, **settings_env(workers.settings), "FLOWER_UNAUTHENTICATED_API": "true"}
     log = (tmp_path_factory.mktemp("flower") / "flower.log").open("w")
     flower = subprocess.Popen(flower_command(workers.settings.model_copy(update={"flower_port": port})), env=env,
-                              stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+                              stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=hermetic_cwd())
     try:
         api = f"http://127.0.0.1:{port}/api"
         wait_for(lambda: requests.get(f"{api}/workers", timeout=5).ok, "Flower", timeout=60)

@@ -46,6 +46,7 @@ class LocalSite(ThreadingHTTPServer):
         self.robots: tuple[int, str] = (404, "")  # status and body of /robots.txt
         self.in_flight = 0
         self.max_in_flight = 0
+        self.cookies_received: list[str | None] = []  # the Cookie header of each /cookies/echo request
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self.serve_forever, daemon=True)
 
@@ -182,6 +183,21 @@ class _Handler(BaseHTTPRequestHandler):
                                  .encode())
             self.send_body(200, body, "application/x-gzip")
 
+    def route_fanout(self, name: str, query: dict[str, str]) -> None:
+        """/fanout/r.xml?width=W&depth=D&urls=U: a sitemap index tree D levels deep, W children each, whose leaves
+        list U page URLs each (W ** D leaves)."""
+        base, path = f"http://{self.headers['Host']}", name.removesuffix(".xml")
+        width, depth, urls = (int(query.get(k, d)) for k, d in (("width", "100"), ("depth", "3"), ("urls", "3")))
+        params = f"width={width}&amp;depth={depth}&amp;urls={urls}"
+        if path.count("-") < depth:
+            children = "".join(f"<sitemap><loc>{base}/fanout/{path}-{i}.xml?{params}</loc></sitemap>"
+                               for i in range(width))
+            body = f'<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{children}</sitemapindex>'
+        else:
+            locs = "".join(f"<url><loc>{base}/pages/news-de.html?fanout={path}-{j}</loc></url>" for j in range(urls))
+            body = f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{locs}</urlset>'
+        self.send_body(200, body.encode(), "application/xml")
+
     def route_feed(self, _: str, query: dict[str, str]) -> None:
         base = f"http://{self.headers['Host']}"
         items = "".join(f"<item><title>Item {i}</title><link>{base}/pages/blog-en.html?feed={i}</link></item>"
@@ -195,6 +211,32 @@ class _Handler(BaseHTTPRequestHandler):
 
     def route_redirect(self, _: str, query: dict[str, str]) -> None:
         self.send_body(int(query.get("code", "302")), b"", headers={"Location": query["to"]})
+
+    def route_cookies(self, kind: str, query: dict[str, str]) -> None:
+        """/cookies/set?n=&size=&domain=&to=: ``n`` cookies of ``size`` bytes (with a Domain attribute if given),
+        on a page or on a redirect to ``to``; /cookies/echo: a page that records the Cookie header it got, and
+        answers 431 to one over 8 KB as common servers do."""
+        if kind == "echo":
+            received = self.headers.get("Cookie")
+            with self.server._lock:
+                self.server.cookies_received.append(received)
+            if received and len(received) > 8192:
+                self.send_body(431, b"request header fields too large")
+            else:
+                self.route_pages("news-de.html", {})
+            return
+        domain = f"; Domain={query['domain']}" if "domain" in query else ""
+        value = "v" * int(query.get("size", "10"))
+        self.send_response(302 if "to" in query else 200)
+        for i in range(int(query.get("n", "1"))):
+            self.send_header("Set-Cookie", f"c{i}={value}; Path=/{domain}")
+        if "to" in query:
+            self.send_header("Location", query["to"])
+        body = (PAGES / "news-de.html").read_bytes() if "to" not in query else b""
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
     def route_loop(self, n: str, query: dict[str, str]) -> None:
         self.send_body(302, b"", headers={"Location": f"/loop/{(int(n or 0) + 1) % 2}"})

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import atexit
+import functools
 import os
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -17,6 +20,14 @@ from elasticsearch import Elasticsearch
 
 from config.settings import Settings
 from workers.launcher import worker_command, worker_env
+
+
+@functools.cache
+def hermetic_cwd() -> str:
+    """An empty directory to start readq's processes in: no ``.env`` file there for their settings to read."""
+    path = tempfile.mkdtemp(prefix="readq-test-cwd-")
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
+    return path
 
 
 def free_port() -> int:
@@ -85,7 +96,11 @@ def settings_env(settings: Settings) -> dict[str, str]:
             continue
         if hasattr(value, "get_secret_value"):
             value = value.get_secret_value()
-        env[f"READQ_{name.upper()}"] = str(value).lower() if isinstance(value, bool) else str(value)
+        if isinstance(value, bool):
+            value = str(value).lower()
+        elif isinstance(value, tuple):  # networks: comma-separated
+            value = ",".join(map(str, value))
+        env[f"READQ_{name.upper()}"] = str(value)
     return env
 
 
@@ -130,6 +145,7 @@ class StageWorker:
         env = worker_env(self.stage, self.settings, {**os.environ, **settings_env(self.settings)})
         self.log = self.log_path.open("ab")
         self.process = subprocess.Popen(worker_command(self.stage, self.settings), env=env, stdout=self.log,
+                                        cwd=hermetic_cwd(),
                                         stderr=subprocess.STDOUT, start_new_session=True)
         return self
 
@@ -164,6 +180,7 @@ class WorkerProcess:
         readq = str(Path(sys.executable).with_name("readq"))
         self.log = self.log_path.open("ab")
         self.process = subprocess.Popen([readq, "worker", "--loglevel", "INFO", *self.args], env=env,
+                                        cwd=hermetic_cwd(),
                                         stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
         return self
 

@@ -199,10 +199,10 @@ def test_broken_html_still_gives_its_text(html: str) -> None:
 
 def test_ten_thousand_levels_of_nesting_keep_their_text() -> None:
     deep = "<div>" * 10_000 + f"<p>{STORY * 4}</p>" + "</div>" * 10_000
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time: other jobs on the machine do not count
     extraction = Extractor(min_text_chars=200).extract(_page(deep), BASE_URL)
     assert STORY.strip() in _normalise(extraction.text)
-    assert time.perf_counter() - started < 10
+    assert time.process_time() - started < 10
 
 
 def test_five_megabyte_page_is_extracted_in_bounded_time() -> None:
@@ -211,10 +211,10 @@ def test_five_megabyte_page_is_extracted_in_bounded_time() -> None:
                      for i in range(66_000))
     html = _page(f"<article>{article}</article>{filler}")
     assert len(html.encode("utf-8")) > 5_000_000
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time: other jobs on the machine do not count
     extraction = Extractor(min_text_chars=200).extract(html, BASE_URL)
     assert f"{STORY.strip()} 29" in _normalise(extraction.text)
-    assert time.perf_counter() - started < 30
+    assert time.process_time() - started < 30
 
 
 def test_flatten_keeps_text_and_caps_depth() -> None:

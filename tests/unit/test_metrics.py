@@ -11,9 +11,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.support.services import hermetic_cwd
 from workers.metrics import prepare_multiprocess_dir
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -131,3 +133,44 @@ def test_multiprocess_exporter_sums_children(tmp_path: Path) -> None:
         assert samples["readq_extract_seconds_bucket", (("le", "0.25"),)] == 6
         assert samples["readq_pages_skipped_total", (("reason", "binary_content"),)] == 6
         assert samples["readq_queue_depth", (("queue", "extract"),)] == 4
+
+
+WORKER_EXPORTER = """
+    import sys
+    from tasks import runtime
+
+    runtime._serve_metrics()
+    print("ready", flush=True)
+    sys.stdin.read()
+"""
+
+
+def _listening_addresses(port: int) -> set[str]:
+    """Local addresses of the sockets listening on ``port`` (Linux /proc/net/tcp, state 0A = LISTEN)."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            address, hex_port = local.split(":")
+            if state == "0A" and int(hex_port, 16) == port:
+                found.add(socket.inet_ntoa(bytes.fromhex(address)[::-1]) if len(address) == 8 else address)
+    return found
+
+
+@pytest.mark.parametrize(("address", "expected"), [(None, {"127.0.0.1"}), ("0.0.0.0", {"0.0.0.0"})])
+def test_a_worker_exporter_listens_on_loopback_unless_told(address: str | None, expected: set[str]) -> None:
+    port = _free_port()
+    env = {key: value for key, value in _env().items() if not key.startswith("READQ_")}
+    env["READQ_METRICS_PORT"] = str(port)
+    if address is not None:
+        env["READQ_METRICS_ADDRESS"] = address
+    proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(WORKER_EXPORTER)], cwd=hermetic_cwd(), env=env,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+        assert _listening_addresses(port) == expected
+        assert requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).ok
+    finally:
+        assert proc.stdin is not None
+        proc.stdin.close()
+        proc.wait(timeout=10)

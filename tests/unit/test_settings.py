@@ -20,6 +20,7 @@ def test_defaults_are_safe() -> None:
 def test_environment_and_env_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     (tmp_path / ".env").write_text("READQ_INDEX_PREFIX=fromfile\nREADQ_VISIBILITY_TIMEOUT=99\n")
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setitem(Settings.model_config, "env_file", ".env")  # the suite ignores .env files otherwise
     monkeypatch.setenv("READQ_VISIBILITY_TIMEOUT", "120")
     monkeypatch.setenv("READQ_ALLOW_PRIVATE_NETWORKS", "true")
 

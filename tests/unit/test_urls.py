@@ -1,13 +1,17 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import random
 from urllib.parse import urlsplit
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from workers.errors import RefusedURL
-from workers.urls import _normalize_general, domain_of, normalize_url, url_id, without_credentials
+from workers.masking import MASKING_FILTER, mask_secrets
+from workers.urls import MAX_URL_CHARS, _normalize_general, domain_of, normalize_url, url_id
 
 
 @pytest.mark.parametrize(("raw", "expected"), [
@@ -94,6 +98,65 @@ def test_plain_urls_normalise_as_the_general_path_does() -> None:
     ("http://user:secret@example.com/a", "http://***@example.com/a"),
     ("https://token@example.com/?next=//x@y", "https://***@example.com/?next=//x@y"),
     ("http://example.com/a@b", "http://example.com/a@b"),
+    ("  //user:pw@example.com/", "  //***@example.com/"),
+    ("Redis at redis://:PW@127.0.0.1:1/0 is unreachable", "Redis at redis://***@127.0.0.1:1/0 is unreachable"),
+    ("from http://elastic:PW@es:9200 and rediss://u:PW@r/0", "from http://***@es:9200 and rediss://***@r/0"),
+    ("redis://r:6379/0?password=PW&db=1", "redis://r:6379/0?password=***&db=1"),
 ])
 def test_credentials_never_shown(raw: str, shown: str) -> None:
-    assert without_credentials(raw) == shown
+    assert mask_secrets(raw) == shown
+
+
+_url_parts = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=30)
+_urls = st.one_of(
+    st.text(max_size=80),
+    st.builds(lambda scheme, host, port, path, query, fragment: f"{scheme}://{host}{port}/{path}?{query}#{fragment}",
+              st.sampled_from(["http", "https", "HTTP", "ftp", "javascript", ""]),
+              st.one_of(st.from_regex(r"[a-zA-Z0-9.-]{1,30}", fullmatch=True), _url_parts,
+                        st.sampled_from(["[::1]", "[fe80::1%25eth0]", "127.0.0.1", "xn--bcher-kva.example",
+                                         "bücher.example", "user:pw@host", "a..b", "-a.example"])),
+              st.sampled_from(["", ":80", ":443", ":0", ":65536", ":8080", ":x"]),
+              _url_parts, _url_parts, _url_parts),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(raw=_urls)
+def test_normalisation_is_idempotent_and_only_refuses(raw: str) -> None:
+    try:
+        normalized = normalize_url(raw)
+    except RefusedURL as refused:
+        assert refused.reason and str(refused)
+        return
+    assert normalize_url(normalized) == normalized
+    assert normalized.startswith(("http://", "https://")) and len(normalized) <= 3 * MAX_URL_CHARS
+
+
+@pytest.mark.parametrize("raw", ["http://\xa0x/", "HTTP://\u00a8", "https://a\u3000b.example/"])
+def test_a_host_that_encodes_to_whitespace_is_refused(raw: str) -> None:
+    """Found by the property test: IDNA mapped these hosts to ones with a space, and the URL was accepted."""
+    with pytest.raises(RefusedURL) as refused:
+        normalize_url(raw)
+    assert refused.value.reason in {"invalid_host", "malformed"}
+    assert normalize_url("http://a\uff0eb/") == "http://a.b/"  # a full-width dot is still a dot
+
+
+def test_worker_log_lines_are_masked_by_the_same_function() -> None:
+    record = logging.LogRecord("readq", logging.WARNING, __file__, 1, "broker %s down; retrying %s", (
+        "redis://:hunter2@10.0.0.5:6379/0", "http://user:pw@example.com/a"), None)
+
+    assert MASKING_FILTER.filter(record) is True
+    assert record.getMessage() == "broker redis://***@10.0.0.5:6379/0 down; retrying http://***@example.com/a"
+
+
+@settings(max_examples=300, deadline=None)
+@given(user=st.text(alphabet=st.characters(exclude_characters="/?#@", exclude_categories=["Cs", "Z", "Cc"]),
+                    max_size=20),
+       password=st.text(alphabet=st.characters(exclude_characters="/?#@", exclude_categories=["Cs", "Z", "Cc"]),
+                        min_size=6, max_size=20),
+       scheme=st.sampled_from(["redis", "rediss", "http", "https"]), before=st.sampled_from(["", "at ", "(", "'"]))
+def test_no_password_survives_masking(user: str, password: str, scheme: str, before: str) -> None:
+    text = f"{before}{scheme}://{user}:{password}@host.example:1/0 is unreachable"
+    masked = mask_secrets(text)
+    assert f"{scheme}://***@host.example:1/0" in masked
+    assert f":{password}@" not in masked
