@@ -36,6 +36,8 @@ SPECIAL_VALUES = {
     "log_format": "json",
     "host_rate_limits": '{"*.example.org": 3.0}',
     "user_agent": "testbot/1.0 (+https://example.org/bot)",
+    "allowed_networks": "10.1.0.0/16,192.168.7.0/24",
+    "metrics_address": "0.0.0.0",
 }
 STACK_SECRETS = {
     "REDIS_PASSWORD": "redis-secret", "ELASTIC_PASSWORD": "elastic-secret", "KIBANA_PASSWORD": "kibana-secret",
