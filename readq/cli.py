@@ -141,6 +141,8 @@ def _open_url_file(name: str) -> IO[bytes]:
 def _url_lines(stream: IO[bytes], refusals: list[Refusal]) -> Iterator[str]:
     """The file's lines as text, a leading UTF-8 byte-order mark dropped; a line that is not UTF-8 is refused
     (``not_utf8``) rather than queued with U+FFFD where its bytes were."""
+    from readq._producer import Refusal
+
     for number, line in enumerate(stream, 1):
         raw = line.removeprefix(codecs.BOM_UTF8) if number == 1 else line
         try:
