@@ -165,13 +165,13 @@ def page_f1(score: ShingleScore) -> float:
     return 2 * p * r / (p + r) if p + r else 0.0
 
 
-#: Markup left in a text: a tag (``<img src=...>``, ``</title>``), an HTML comment or an entity left undecoded.
-MARKUP_RE = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]{0,15}(?:\s[^<>]{0,500})?/?>|<!--|"
-                       r"&(?:[a-zA-Z]{2,8}|#\d{2,6}|#x[0-9a-fA-F]{2,5});")
-
-
 def contains_markup(text: str | None) -> bool:
-    return bool(text) and bool(MARKUP_RE.search(text or ""))
+    """Whether ``text`` holds an HTML tag or comment (not a placeholder such as ``<year>``) or an undecoded entity,
+    as :mod:`workers.text` defines them."""
+    from workers.text import ENTITY_RE, MARKUP_RE, is_markup
+
+    return bool(text) and (any(is_markup(match) for match in MARKUP_RE.finditer(text or ""))
+                           or bool(ENTITY_RE.search(text or "")))
 
 
 # --- running -------------------------------------------------------------------------------------------------------

@@ -103,6 +103,12 @@ class Settings(BaseSettings):
         return max(self.fetch_concurrency, self.index_concurrency) + 10
 
     @property
+    def extract_budget(self) -> float:
+        """Seconds the extractor gives one page before it stops it as ``failed: timeout``: 10 s under the hard
+        limit, so that Celery's soft limit (5 s under it) stays a backstop."""
+        return max(0.5, self.extract_time_limit - 10)
+
+    @property
     def pages_alias(self) -> str:
         return f"{self.index_prefix}-pages"
 

@@ -11,7 +11,7 @@ from readability import Document
 from readability.readability import Unparseable
 
 from workers.errors import NoReadableContent
-from workers.text import layout_text
+from workers.text import layout_text, strip_markup
 
 UTF8_PARSER = lxml.html.HTMLParser(encoding="utf-8")
 PROSE_MIN_WORDS = 6
@@ -36,10 +36,11 @@ CONTAINER_XPATHS = (
 )
 
 
-def article_text(tree: HtmlElement, url: str, *, min_chars: int, description: str | None) -> str:
+def article_text(tree: HtmlElement, *, min_chars: int, description: str | None) -> str:
     """The article's text in a cleaned ``tree`` (which it prunes), its standfirst first when the page shows one."""
     try:
-        summary = Document(tree, url=url).summary(html_partial=True)  # readability works on a copy
+        # readability works on a copy; without a URL it leaves the links as they are (the text has none)
+        summary = Document(tree).summary(html_partial=True)
     except Unparseable as exc:
         raise NoReadableContent(f"readability could not parse the page: {exc}") from exc
     picked = _body_of(summary)
@@ -55,10 +56,10 @@ def article_text(tree: HtmlElement, url: str, *, min_chars: int, description: st
     body = tree.find("body")
     if prose_chars(text) < min_chars and body is not None:  # readability found too little: the whole page, pruned
         text = _pruned_text(body)
-    text = trim_edges(text)
+    text = trim_edges(strip_markup(text))
     lead = find_lead(tree, description) or find_marked_lead(tree, text)
     if lead and lead[:LEAD_PROBE_CHARS] not in " ".join(text.split()):
-        text = f"{lead}\n\n{text}"
+        text = f"{strip_markup(lead)}\n\n{text}"
     return text
 
 

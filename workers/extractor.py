@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
@@ -13,6 +14,7 @@ from workers.cleaning import clean_tree
 from workers.errors import NoReadableContent
 from workers.metadata import read_metadata
 from workers.parsing import parse_html
+from workers.timebudget import time_budget
 
 __all__ = ["Extraction", "Extractor", "detect_language", "prose_chars"]
 
@@ -32,23 +34,33 @@ class Extraction:
 class Extractor:
     """Cleaning, then readability-lxml with a second opinion, find the article; declared metadata fills the rest."""
 
-    def __init__(self, *, min_text_chars: int) -> None:
+    def __init__(self, *, min_text_chars: int, time_limit: float | None = None) -> None:
         self.min_text_chars = min_text_chars
+        self.time_limit = time_limit
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Extractor:
-        return cls(min_text_chars=settings.min_text_chars)
+        return cls(min_text_chars=settings.min_text_chars, time_limit=settings.extract_budget)
 
     def extract(self, html: str, url: str) -> Extraction:
+        """The page's article and metadata. Raises NoReadableContent when it has too little prose, ExtractTimeout
+        when it takes longer than ``time_limit`` seconds (if set)."""
+        with time_budget(self.time_limit) as check_time:
+            return self._extract(html, url, check_time)
+
+    def _extract(self, html: str, url: str, check_time: Callable[[], None]) -> Extraction:
         tree = parse_html(html)
         metadata = read_metadata(tree, url)
+        check_time()
         clean_tree(tree, metadata.title)
-        text = article_text(tree, url, min_chars=self.min_text_chars, description=metadata.description)
+        text = article_text(tree, min_chars=self.min_text_chars, description=metadata.description)
+        check_time()
         prose = prose_chars(text)
         if prose < self.min_text_chars:  # an article in an <aside>, or under a "sidebar" class: again, lightly cleaned
             tree = parse_html(html)
             clean_tree(tree, metadata.title, furniture=False)
-            text = article_text(tree, url, min_chars=self.min_text_chars, description=metadata.description)
+            text = article_text(tree, min_chars=self.min_text_chars, description=metadata.description)
+            check_time()
             prose = prose_chars(text)
         if prose < self.min_text_chars:
             raise NoReadableContent(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import lxml.html
 import pytest
 
@@ -270,3 +272,13 @@ def test_see_also_labels_ad_labels_and_figure_captions_are_trimmed_anywhere(line
 def test_a_sentence_that_starts_like_a_see_also_label_is_kept() -> None:
     text = "\n".join([STORY.strip(), "Related to the timetable, the harbour office extends its opening hours.", OTHER])
     assert trim_edges(text) == text.strip()
+
+
+def test_unknown_time_zone_names_do_not_warn(capfd: pytest.CaptureFixture[str]) -> None:
+    head = '<meta property="article:published_time" content="Mon, 10 Jun 2024 10:00:00 EDT">'
+    body = "<p>Posted on Mon, 10 Jun 2024 10:00:00 EDT by the harbour desk.</p>"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # any warning fails the test
+        metadata = read_metadata(parse_html(_page(body, head)), BASE_URL)
+    assert metadata.published is not None and metadata.published.startswith("2024-06-10")
+    assert "UnknownTimezoneWarning" not in capfd.readouterr().err
