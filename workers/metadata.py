@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
+from functools import cache
 from itertools import chain
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -124,7 +125,7 @@ def read_metadata(tree: HtmlElement, base_url: str) -> PageMetadata:
         title=_title(tree, [_ld_text(article, "headline"), meta.get("og:title"), meta.get("twitter:title"),
                             _text_of(tree, "//title")], base_url, site_name),
         author=_author(tree, article, meta, site_name),
-        published=_published(tree, base_url, declared, _page_zone(tree, declared, lang)),
+        published=_published(tree, base_url, declared, _page_zone(tree, declared, lang), lang),
         lang=lang,
         site_name=site_name,
         description=_first(meta.get("description"), meta.get("og:description"), meta.get("twitter:description"),
@@ -320,14 +321,15 @@ def _author_name(value: str | None, site_name: str | None) -> str | None:
     return name
 
 
-def _published(tree: HtmlElement, base_url: str, declared: list[datetime], zone: tzinfo | None) -> str | None:
+def _published(tree: HtmlElement, base_url: str, declared: list[datetime], zone: tzinfo | None,
+               lang: str | None) -> str | None:
     """htmldate's day of first publication, with the time of the declared date-time that falls on that day, read
     in the page's own time zone (a publisher's ``23:00Z`` is the next morning for its readers)."""
     try:
         with _unknown_zones_ignored():
             found = find_date(tree, url=base_url, original_date=True, extensive_search=False)
             if not found:  # a date in the page's text; not a bare month or year (copyright lines, archives)
-                with _without_dateparser():
+                with _dateparser_in(lang):
                     found = find_date(tree, url=base_url, original_date=True, extensive_search=True)
                 found = found if found and (not found.endswith("-01") or _first_written(tree, found)) else None
     except (ValueError, TypeError):
@@ -486,20 +488,33 @@ def _parse_date(value: str | None, lang: str | None) -> datetime | None:
 
 
 @contextmanager
-def _without_dateparser() -> Iterator[None]:
-    """htmldate's extensive search without its last resort, dateparser, which tries each of its 200 locales on every
-    candidate string (about 250 ms a page): on the corpus it found 2 dates of 851 for 40 % of the metadata's CPU.
-    htmldate has no option for this (pinned at 1.11.0): its hook is swapped while the search runs."""
-    external_date = htmldate_extractors._external_date
-    htmldate_extractors._external_date = _no_external_date
+def _dateparser_in(lang: str | None) -> Iterator[None]:
+    """htmldate's extensive search with its last resort, dateparser, reading only the page's declared language and
+    English: by default it tries each of its 200 locales on every candidate string (about 250 ms a page, 40 % of
+    the metadata's CPU). A page that declares no language keeps the default. htmldate (pinned at 1.11.0) has no
+    option for this: its parser factory is swapped while the search runs."""
+    if lang is None:
+        yield
+        return
+    external_parser = htmldate_extractors.get_external_parser
+    parser = _date_parser(lang)
+    htmldate_extractors.get_external_parser = lambda: parser  # type: ignore[assignment]
     try:
         yield
     finally:
-        htmldate_extractors._external_date = external_date
+        htmldate_extractors.get_external_parser = external_parser
 
 
-def _no_external_date(string: str) -> datetime | None:
-    return None
+@cache
+def _date_parser(lang: str) -> Any:
+    from dateparser import DateDataParser
+
+    settings = {"NORMALIZE": True, "PARSERS": ["custom-formats", "absolute-time"], "PREFER_DATES_FROM": "past",
+                "PREFER_LOCALE_DATE_ORDER": True, "RETURN_AS_TIMEZONE_AWARE": False, "STRICT_PARSING": True}
+    try:
+        return DateDataParser(languages=list(dict.fromkeys([lang, "en"])), settings=settings)
+    except ValueError:  # a language dateparser does not know
+        return DateDataParser(languages=["en"], settings=settings)
 
 
 @contextmanager

@@ -12,7 +12,7 @@ from workers.cleaning import clean_tree
 from workers.extractor import Extractor
 from workers.metadata import read_metadata
 from workers.parsing import parse_html
-from workers.text import layout_text
+from workers.text import layout_text, strip_markup
 
 BASE_URL = "http://news.example.test/2024/05/ferry"
 STORY = (
@@ -282,3 +282,22 @@ def test_unknown_time_zone_names_do_not_warn(capfd: pytest.CaptureFixture[str]) 
         metadata = read_metadata(parse_html(_page(body, head)), BASE_URL)
     assert metadata.published is not None and metadata.published.startswith("2024-06-10")
     assert "UnknownTimezoneWarning" not in capfd.readouterr().err
+
+
+@pytest.mark.parametrize(("text", "clean"), [
+    ('Here is the video:\n\n<a href="http://v.example/1"><img src="http://v.example/1.jpg"></a>\n\nEnd.',
+     "Here is the video:\n\nEnd."),
+    ("Tom &amp; Jerry <!-- ad --> again", "Tom & Jerry again"),
+    ("Branch names look like <year>.<month>: see File \"<stdin>\".",
+     "Branch names look like <year>.<month>: see File \"<stdin>\"."),
+])
+def test_markup_left_as_text_is_stripped_but_placeholders_are_kept(text: str, clean: str) -> None:
+    assert strip_markup(text) == clean
+
+
+def test_escaped_markup_inside_noscript_does_not_reach_the_text() -> None:
+    body = (f"<article><p>{STORY * 3}</p><noscript>&lt;img src=\"/pixel.gif\" width=\"1\"&gt;</noscript>"
+            f"<p>{OTHER}</p></article>")
+    text = _text(_page(body))
+    assert STORY.strip() in text and OTHER.strip() in text
+    assert "<img" not in text and "pixel.gif" not in text
