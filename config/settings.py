@@ -72,6 +72,7 @@ class Settings(BaseSettings):
 
     # Extraction
     min_text_chars: int = 200  # less readable text than this is "no readable content"
+    min_article_text_chars: int = 50  # ... on a page that declares itself an article (a photo or video post)
 
     # Indexing (group commit)
     bulk_max_docs: int = 200  # flush when this many documents wait

@@ -105,6 +105,7 @@ class PageMetadata:
     site_name: str | None
     description: str | None
     canonical_url: str | None
+    declares_article: bool = False  # og:type "article", or a JSON-LD article type
 
 
 def read_metadata(tree: HtmlElement, base_url: str) -> PageMetadata:
@@ -132,6 +133,8 @@ def read_metadata(tree: HtmlElement, base_url: str) -> PageMetadata:
                            _ld_text(article, "description")),
         canonical_url=_absolute(base_url, _first(_attr_of(tree, "//link[@rel='canonical'][1]/@href"),
                                                  meta.get("og:url"))),
+        declares_article=(meta.get("og:type", "").lower() == "article"
+                          or bool(_ld_types(article) & (ARTICLE_TYPES - {"webpage"}))),
     )
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from workers.article import _around, find_marked_lead, prune, trim_edges
 from workers.cleaning import clean_tree
+from workers.errors import NoReadableContent
 from workers.extractor import Extractor
 from workers.metadata import read_metadata
 from workers.parsing import parse_html
@@ -301,3 +302,22 @@ def test_escaped_markup_inside_noscript_does_not_reach_the_text() -> None:
     text = _text(_page(body))
     assert STORY.strip() in text and OTHER.strip() in text
     assert "<img" not in text and "pixel.gif" not in text
+
+
+SHORT_POST = ('<div class="post"><img src="/lanterns.jpg" alt=""><p>Thousands of paper lanterns lit up the river '
+              "on Saturday night.</p></div>")
+
+
+@pytest.mark.parametrize("declaration", ['<meta property="og:type" content="article">',
+                                         '<script type="application/ld+json">{"@type": "NewsArticle"}</script>'])
+def test_a_short_post_that_declares_itself_an_article_is_kept(declaration: str) -> None:
+    extraction = Extractor(min_text_chars=200, min_article_text_chars=50).extract(
+        _page(SHORT_POST, f"<title>Lanterns</title>{declaration}"), BASE_URL)
+    assert extraction.text == "Thousands of paper lanterns lit up the river on Saturday night."
+
+
+@pytest.mark.parametrize("declaration", ['<meta property="og:type" content="website">', ""])
+def test_a_short_page_that_does_not_declare_an_article_is_still_refused(declaration: str) -> None:
+    with pytest.raises(NoReadableContent, match="at least 200 needed"):
+        Extractor(min_text_chars=200, min_article_text_chars=50).extract(
+            _page(SHORT_POST, f"<title>Lanterns</title>{declaration}"), BASE_URL)
