@@ -60,7 +60,7 @@ def article_text(tree: HtmlElement, *, min_chars: int, description: str | None) 
     lead = find_lead(tree, description) or find_marked_lead(tree, text)
     if lead and lead[:LEAD_PROBE_CHARS] not in " ".join(text.split()):
         text = f"{strip_markup(lead)}\n\n{text}"
-    return text
+    return cut_comments(text)
 
 
 #: A date line: a year (``23.10.2018``, ``Veröffentlichung: 2. Februar 2022``, ``2021-10-16 | Botschaft``), not the
@@ -98,6 +98,40 @@ def trim_edges(text: str) -> str:
         lines = [line for index, line in enumerate(lines)
                  if prose[0] <= index <= prose[-1] or not _is_edge_furniture(line, after=index > prose[-1])]
     return "\n".join(lines).strip()
+
+
+#: Where a comment thread (or the post's footer before one) starts: its heading (``12 Comments``, ``Leave a Reply``,
+#: ``3 thoughts on "..."``, ``Schreibe einen Kommentar``), a blog engine's post footer (``Posted by Ann at 5:27 PM``,
+#: ``This entry was posted on...``, ``TrackBack URL``), a comment's own header (``Ann said...``, ``Posted by: Ann |``),
+#: a sign-in prompt to comment.
+COMMENTS_START_RE = re.compile(
+    r"^(?:\(?\d+\)?\s+(?:comments?|responses?)|comments|replies|kommentare|leserkommentare|reaktionen|"
+    r"leave a (?:reply|comment)|post a comment|post your comment|add (?:a|your) comment|join the discussion|"
+    r"(?:\d+|one|two|three) (?:thoughts|responses|comments|replies) (?:on|to)|"
+    r"schreibe(?:n sie)? einen kommentar|kommentar (?:schreiben|verfassen|abgeben)|"
+    r"commentaires?|laisser un commentaire|laissez un commentaire|komentarze|dodaj komentarz|comentarios?|"
+    r"deja un comentario|deja una respuesta)\b|"
+    r"^trackback|^posted by:|^posted by .{1,60}\b(?:at|on) .{0,60}\d|^this entry was posted (?:on|in)\b|"
+    r"^\S.{0,40} said\.{3}$|^(?:please )?(?:login|log in|sign in|register) to (?:leave a |post a |add a )?comment|"
+    r"^you (?:must|need to) (?:be logged in|sign in|log in)", re.IGNORECASE)
+SENTENCE_END_RE = re.compile(r"[^.]\.$")
+#: ... once this share of the text's prose is behind: a byline (``Posted by Ann on 3 May``) stands before it.
+MIN_PROSE_BEFORE_COMMENTS = 0.3
+
+
+def cut_comments(text: str) -> str:
+    """``text`` up to where a comment thread starts (its heading, the post's footer, a comment's header), when that
+    comes after the first part of its prose; a sentence (``Comments welcome here.``) is no such start."""
+    lines = text.split("\n")
+    total = sum(len(line) for line in lines if _is_prose(line))
+    seen = 0
+    for index, line in enumerate(lines):
+        if (len(line) <= MAX_LABEL_CHARS and seen >= MIN_PROSE_BEFORE_COMMENTS * total
+                and not SENTENCE_END_RE.search(line) and COMMENTS_START_RE.match(line)):
+            return "\n".join(lines[:index]).strip()
+        if _is_prose(line):
+            seen += len(line)
+    return text
 
 
 def _is_credit(line: str) -> bool:

@@ -7,7 +7,7 @@ import warnings
 import lxml.html
 import pytest
 
-from workers.article import _around, find_marked_lead, prune, trim_edges
+from workers.article import _around, cut_comments, find_marked_lead, prune, trim_edges
 from workers.cleaning import clean_tree
 from workers.errors import NoReadableContent
 from workers.extractor import Extractor
@@ -321,3 +321,20 @@ def test_a_short_page_that_does_not_declare_an_article_is_still_refused(declarat
     with pytest.raises(NoReadableContent, match="at least 200 needed"):
         Extractor(min_text_chars=200, min_article_text_chars=50).extract(
             _page(SHORT_POST, f"<title>Lanterns</title>{declaration}"), BASE_URL)
+
+
+@pytest.mark.parametrize("start", ["12 Comments", "Leave a Reply", '3 thoughts on "Ferry timetable"', "Ann Lee said...",
+                                   "Posted by: Ann Lee | May 3, 2024 10:19 PM", "TrackBack URL for this entry:",
+                                   "Posted by Ann Lee at 5:27 PM", "Schreibe einen Kommentar"])
+def test_the_text_ends_where_a_comment_thread_starts(start: str) -> None:
+    text = f"{STORY}\n\n{OTHER}\n\n{start}\n\nGreat article, thanks for writing it up so clearly for all of us!"
+    assert cut_comments(text) == f"{STORY}\n\n{OTHER}".strip()
+
+
+@pytest.mark.parametrize("text", [
+    f"Posted by Ann Lee on May 3, 2024\n\n{STORY}\n\n{OTHER}",  # a byline before the prose
+    f"{STORY}\n\nComments welcome here.\n\n{OTHER}",  # a sentence, not a heading
+    f"{STORY}\n\nComment\n\n{OTHER}",  # a bare label, as opinion sections are named
+])
+def test_bylines_and_sentences_that_mention_comments_are_kept(text: str) -> None:
+    assert cut_comments(text) == text
