@@ -6,12 +6,14 @@ import warnings
 
 import lxml.html
 import pytest
+from htmldate import extractors as htmldate_extractors
 
+from workers import metadata
 from workers.article import _around, cut_comments, find_marked_lead, prune, trim_edges
 from workers.cleaning import clean_tree
 from workers.errors import NoReadableContent
 from workers.extractor import Extractor
-from workers.metadata import read_metadata
+from workers.metadata import WIDESPREAD_LANGUAGES, read_metadata
 from workers.parsing import parse_html
 from workers.text import layout_text, strip_markup
 
@@ -338,3 +340,26 @@ def test_the_text_ends_where_a_comment_thread_starts(start: str) -> None:
 ])
 def test_bylines_and_sentences_that_mention_comments_are_kept(text: str) -> None:
     assert cut_comments(text) == text
+
+
+@pytest.mark.parametrize(("lang", "languages"), [
+    ("de", ["de", "en"]), ("en", ["en"]), (None, list(WIDESPREAD_LANGUAGES)),
+])
+def test_htmldate_extensive_search_reads_dates_in_the_page_language_only(
+        monkeypatch: pytest.MonkeyPatch, lang: str | None, languages: list[str]) -> None:
+    seen: list[list[str]] = []
+    real_find_date = metadata.find_date
+
+    def spy(*args: object, **kwargs: object) -> str | None:
+        if kwargs.get("extensive_search"):
+            seen.append(htmldate_extractors.get_external_parser().languages)
+        return real_find_date(*args, **kwargs)
+
+    monkeypatch.setattr(metadata, "find_date", spy)
+    factory = htmldate_extractors.get_external_parser
+    declared = f" lang={lang}" if lang else ""
+    html = f"<html{declared}><body><p>{STORY}</p><p>Am 3. Mai 2021 geschrieben.</p></body></html>"
+    published = read_metadata(parse_html(html), "http://news.example.test/ferry").published
+    assert seen == [languages]  # no date declared: the extensive search ran once, with these languages
+    assert published is not None and published.startswith("2021-05-03")
+    assert htmldate_extractors.get_external_parser is factory  # htmldate's own factory is back
