@@ -114,6 +114,7 @@ COMMENTS_START_RE = re.compile(
     r"^trackback|^posted by:|^posted by .{1,60}\b(?:at|on) .{0,60}\d|^this entry was posted (?:on|in)\b|"
     r"^\S.{0,40} said\.{3}$|^(?:please )?(?:login|log in|sign in|register) to (?:leave a |post a |add a )?comment|"
     r"^you (?:must|need to) (?:be logged in|sign in|log in)", re.IGNORECASE)
+#: A line that ends a sentence (not an ellipsis, as in "Ann said..."): prose, never a thread's heading.
 SENTENCE_END_RE = re.compile(r"[^.]\.$")
 #: ... once this share of the text's prose is behind: a byline (``Posted by Ann on 3 May``) stands before it.
 MIN_PROSE_BEFORE_COMMENTS = 0.3
