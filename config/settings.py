@@ -78,6 +78,7 @@ class Settings(BaseSettings):
 
     # Extraction
     min_text_chars: int = 200  # less readable text than this is "no readable content"
+    min_article_text_chars: int = 50  # ... on a page that declares itself an article (a photo or video post)
 
     # Indexing (group commit)
     bulk_max_docs: int = 200  # flush when this many documents wait
@@ -116,6 +117,12 @@ class Settings(BaseSettings):
         """Connections a worker process's Redis clients may open: one per task thread (the most threads a stage
         runs), plus the consumer, events, control and readq's own background threads."""
         return max(self.fetch_concurrency, self.index_concurrency) + 10
+
+    @property
+    def extract_budget(self) -> float:
+        """Seconds the extractor gives one page before it stops it as ``failed: timeout``: 10 s under the hard
+        limit, so that Celery's soft limit (5 s under it) stays a backstop."""
+        return max(0.5, self.extract_time_limit - 10)
 
     @property
     def pages_alias(self) -> str:

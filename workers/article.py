@@ -11,7 +11,7 @@ from readability import Document
 from readability.readability import Unparseable
 
 from workers.errors import NoReadableContent
-from workers.text import layout_text
+from workers.text import layout_text, strip_markup
 
 UTF8_PARSER = lxml.html.HTMLParser(encoding="utf-8")
 PROSE_MIN_WORDS = 6
@@ -36,10 +36,11 @@ CONTAINER_XPATHS = (
 )
 
 
-def article_text(tree: HtmlElement, url: str, *, min_chars: int, description: str | None) -> str:
+def article_text(tree: HtmlElement, *, min_chars: int, description: str | None) -> str:
     """The article's text in a cleaned ``tree`` (which it prunes), its standfirst first when the page shows one."""
     try:
-        summary = Document(tree, url=url).summary(html_partial=True)  # readability works on a copy
+        # readability works on a copy; without a URL it leaves the links as they are (the text has none)
+        summary = Document(tree).summary(html_partial=True)
     except Unparseable as exc:
         raise NoReadableContent(f"readability could not parse the page: {exc}") from exc
     picked = _body_of(summary)
@@ -55,11 +56,11 @@ def article_text(tree: HtmlElement, url: str, *, min_chars: int, description: st
     body = tree.find("body")
     if prose_chars(text) < min_chars and body is not None:  # readability found too little: the whole page, pruned
         text = _pruned_text(body)
-    text = trim_edges(text)
+    text = trim_edges(strip_markup(text))
     lead = find_lead(tree, description) or find_marked_lead(tree, text)
     if lead and lead[:LEAD_PROBE_CHARS] not in " ".join(text.split()):
-        text = f"{lead}\n\n{text}"
-    return text
+        text = f"{strip_markup(lead)}\n\n{text}"
+    return cut_comments(text)
 
 
 #: A date line: a year (``23.10.2018``, ``Veröffentlichung: 2. Februar 2022``, ``2021-10-16 | Botschaft``), not the
@@ -97,6 +98,41 @@ def trim_edges(text: str) -> str:
         lines = [line for index, line in enumerate(lines)
                  if prose[0] <= index <= prose[-1] or not _is_edge_furniture(line, after=index > prose[-1])]
     return "\n".join(lines).strip()
+
+
+#: Where a comment thread (or the post's footer before one) starts: its heading (``12 Comments``, ``Leave a Reply``,
+#: ``3 thoughts on "..."``, ``Schreibe einen Kommentar``), a blog engine's post footer (``Posted by Ann at 5:27 PM``,
+#: ``This entry was posted on...``, ``TrackBack URL``), a comment's own header (``Ann said...``, ``Posted by: Ann |``),
+#: a sign-in prompt to comment.
+COMMENTS_START_RE = re.compile(
+    r"^(?:\(?\d+\)?\s+(?:comments?|responses?)|comments|replies|kommentare|leserkommentare|reaktionen|"
+    r"leave a (?:reply|comment)|post a comment|post your comment|add (?:a|your) comment|join the discussion|"
+    r"(?:\d+|one|two|three) (?:thoughts|responses|comments|replies) (?:on|to)|"
+    r"schreibe(?:n sie)? einen kommentar|kommentar (?:schreiben|verfassen|abgeben)|"
+    r"commentaires?|laisser un commentaire|laissez un commentaire|komentarze|dodaj komentarz|comentarios?|"
+    r"deja un comentario|deja una respuesta)\b|"
+    r"^trackback|^posted by:|^posted by .{1,60}\b(?:at|on) .{0,60}\d|^this entry was posted (?:on|in)\b|"
+    r"^\S.{0,40} said\.{3}$|^(?:please )?(?:login|log in|sign in|register) to (?:leave a |post a |add a )?comment|"
+    r"^you (?:must|need to) (?:be logged in|sign in|log in)", re.IGNORECASE)
+#: A line that ends a sentence (not an ellipsis, as in "Ann said..."): prose, never a thread's heading.
+SENTENCE_END_RE = re.compile(r"[^.]\.$")
+#: ... once this share of the text's prose is behind: a byline (``Posted by Ann on 3 May``) stands before it.
+MIN_PROSE_BEFORE_COMMENTS = 0.3
+
+
+def cut_comments(text: str) -> str:
+    """``text`` up to where a comment thread starts (its heading, the post's footer, a comment's header), when that
+    comes after the first part of its prose; a sentence (``Comments welcome here.``) is no such start."""
+    lines = text.split("\n")
+    total = sum(len(line) for line in lines if _is_prose(line))
+    seen = 0
+    for index, line in enumerate(lines):
+        if (len(line) <= MAX_LABEL_CHARS and seen >= MIN_PROSE_BEFORE_COMMENTS * total
+                and not SENTENCE_END_RE.search(line) and COMMENTS_START_RE.match(line)):
+            return "\n".join(lines[:index]).strip()
+        if _is_prose(line):
+            seen += len(line)
+    return text
 
 
 def _is_credit(line: str) -> bool:

@@ -20,6 +20,7 @@
     ├── ExtractError               extract stage
     │   ├── PageExpired            the fetched body is no longer in Redis
     │   ├── MemoryLimitExceeded    the worker process ran out of memory on the page
+    │   ├── ExtractTimeout         the page took longer than the extractor's time budget
     │   └── NoReadableContent
     └── IndexingError              index stage
         ├── ElasticsearchUnavailable
@@ -169,6 +170,13 @@ class MemoryLimitExceeded(ExtractError):
     """Raised when a worker process runs out of memory handling a page."""
 
     reason = "memory_limit"
+
+
+class ExtractTimeout(ExtractError):
+    """Raised by the extract stage when a page takes longer than the extractor's time budget: final, the same page
+    would take as long again."""
+
+    reason = "timeout"
 
 
 class NoReadableContent(ExtractError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 from lxml.html import HtmlElement
@@ -18,6 +19,7 @@ CELL_TAGS = frozenset({"td", "th"})
 LINE, PARAGRAPH = "\x00", "\x01"
 WHITESPACE_RE = re.compile(r"\s+")
 BREAKS_RE = re.compile(r"[\s\x00\x01]*[\x00\x01][\s\x00\x01]*")
+BLANK_LINES_RE = re.compile(r"\n{3,}")
 
 
 def layout_text(root: HtmlElement) -> str:
@@ -45,3 +47,42 @@ def _collect(element: HtmlElement, chunks: list[str], *, preformatted: bool) -> 
 def _flow(text: str, preformatted: bool) -> str:
     """Source line breaks are spaces, except in preformatted text (where they become line marks)."""
     return text.replace("\n", LINE) if preformatted else WHITESPACE_RE.sub(" ", text)
+
+
+#: HTML's elements (with the obsolete ones pages still use): ``<year>`` or ``<stdin>`` in a text is a placeholder,
+#: ``<img src=...>`` is markup.
+HTML_ELEMENTS = frozenset({
+    "a", "abbr", "acronym", "address", "applet", "area", "article", "aside", "audio", "b", "base", "basefont", "bdi",
+    "bdo", "big", "blink", "blockquote", "body", "br", "button", "canvas", "caption", "center", "cite", "code", "col",
+    "colgroup", "data", "datalist", "dd", "del", "details", "dfn", "dialog", "dir", "div", "dl", "dt", "em", "embed",
+    "fieldset", "figcaption", "figure", "font", "footer", "form", "frame", "frameset", "h1", "h2", "h3", "h4", "h5",
+    "h6", "head", "header", "hgroup", "hr", "html", "i", "iframe", "img", "input", "ins", "kbd", "label", "legend",
+    "li", "link", "main", "map", "mark", "marquee", "menu", "meta", "meter", "nav", "nobr", "noframes", "noscript",
+    "object", "ol", "optgroup", "option", "output", "p", "param", "picture", "pre", "progress", "q", "rp", "rt", "ruby",
+    "s", "samp", "script", "section", "select", "small", "source", "span", "strike", "strong", "style", "sub",
+    "summary", "sup", "svg", "table", "tbody", "td", "template", "textarea", "tfoot", "th", "thead", "time", "title",
+    "tr", "track", "tt", "u", "ul", "var", "video", "wbr",
+})
+#: Markup that reached the text as text (escaped tags shown inside ``<noscript>``, a ``<title>`` or script left
+#: unclosed, comments), and entities escaped twice (``&amp;amp;``).
+MARKUP_RE = re.compile(r"</?([a-zA-Z][a-zA-Z0-9]*)(?=[\s/>])[^<>]*>|<!--.*?-->", re.DOTALL)
+ENTITY_RE = re.compile(r"&(?:[a-zA-Z]{2,8}|#\d{2,6}|#x[0-9a-fA-F]{2,5});")
+
+
+def strip_markup(text: str) -> str:
+    """``text`` without the HTML tags and comments it holds as text, its entities escaped twice decoded; runs of
+    empty lines fold into one."""
+    if "<" not in text and "&" not in text:
+        return text
+    lines = (" ".join(ENTITY_RE.sub(lambda m: html.unescape(m[0]), MARKUP_RE.sub(_unless_placeholder, line)).split())
+             for line in text.split("\n"))
+    return BLANK_LINES_RE.sub("\n\n", "\n".join(lines)).strip()
+
+
+def is_markup(match: re.Match[str]) -> bool:
+    """Whether a :data:`MARKUP_RE` match is an HTML tag or comment, not a placeholder (``<year>``, ``<stdin>``)."""
+    return match[1] is None or match[1].lower() in HTML_ELEMENTS
+
+
+def _unless_placeholder(match: re.Match[str]) -> str:
+    return " " if is_markup(match) else match[0]

@@ -6,7 +6,9 @@ import pytest
 
 from benchmarks.extraction import (
     Counts,
+    ShingleScore,
     base_url,
+    contains_markup,
     count_snippets,
     date_part,
     f1,
@@ -15,6 +17,9 @@ from benchmarks.extraction import (
     percentile,
     precision,
     recall,
+    score_shingles,
+    shingle_f1,
+    shingles,
 )
 
 
@@ -73,3 +78,46 @@ def test_percentile_is_nearest_rank() -> None:
     assert percentile(values, 0.9) == 9.0
     assert percentile(values, 0.5) == 5.0
     assert percentile([3.0], 0.9) == 3.0
+
+
+def test_shingles_are_four_word_windows_counted_with_multiplicity() -> None:
+    assert shingles("a b c d e") == {("a", "b", "c", "d"): 1, ("b", "c", "d", "e"): 1}
+    assert shingles("x y z w x y z w")[("x", "y", "z", "w")] == 2
+    assert shingles("only two") == {("only", "two"): 1}  # fewer words than a shingle: one shorter shingle
+    assert shingles("") == {} and shingles(None) == {}
+
+
+def test_shingle_score_is_normalised_per_page() -> None:
+    # truth: 1 2 3 4 5 6 -> (1234) (2345) (3456); extraction: 3 4 5 6 7 -> (3456) (4567)
+    score = score_shingles("1 2 3 4 5 6", "3, 4; 5 6 7")
+    assert score == ShingleScore(tp=pytest.approx(1 / 4), fp=pytest.approx(1 / 4), fn=pytest.approx(2 / 4))
+    assert score.precision == pytest.approx(1 / 2) and score.recall == pytest.approx(1 / 3)
+
+
+def test_empty_extraction_has_no_precision_and_zero_recall() -> None:
+    score = score_shingles("the whole article text here", None)
+    assert score.precision is None and score.recall == 0.0
+    assert score_shingles("same words in both", "same words in both").precision == 1.0
+
+
+def test_shingle_f1_averages_precision_and_recall_over_pages_then_combines() -> None:
+    perfect = score_shingles("a b c d e", "a b c d e")
+    half = score_shingles("1 2 3 4 5 6", "3 4 5 6 7")  # P 1/2, R 1/3
+    failed = score_shingles("p q r s t", "")  # counts for recall only
+    p, r, f = shingle_f1([perfect, half, failed])
+    assert p == pytest.approx((1 + 1 / 2) / 2)
+    assert r == pytest.approx((1 + 1 / 3 + 0) / 3)
+    assert f == pytest.approx(2 * p * r / (p + r))
+
+
+@pytest.mark.parametrize(("text", "markup"), [
+    ('See <img src="/a.jpg" alt="x"> here', True),
+    ("Broken </title> left", True),
+    ("a comment <!-- ad slot --> here", True),
+    ("an entity &amp;nbsp; escaped twice: &nbsp;", True),
+    ("branch format <year>.<month>, File \"<stdin>\"", False),
+    ("1 < 2 and 3 > 2, AT&T", False),
+    (None, False),
+])
+def test_contains_markup(text: str | None, markup: bool) -> None:
+    assert contains_markup(text) is markup

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.extraction import contains_markup
 from workers.decoding import decode_html
 from workers.errors import NoReadableContent, UnsupportedContentType
 from workers.extractor import Extraction, Extractor, prose_chars
@@ -244,3 +245,10 @@ def test_related_links_after_the_article_are_pruned() -> None:
     text = _normalise(Extractor(min_text_chars=200).extract(html, BASE_URL).text)
     assert STORY.strip() in text
     assert "Related headline" not in text and "More on this" not in text
+
+
+@pytest.mark.parametrize("name", ARTICLES)
+def test_extracted_text_holds_no_markup(extractions: dict[str, Extraction], name: str) -> None:
+    text = extractions[name].text
+    assert EXPECTED[name]["with"][0].split()[0] in text
+    assert not contains_markup(text), text

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import warnings
+
 import lxml.html
 import pytest
+from htmldate import extractors as htmldate_extractors
 
-from workers.article import _around, find_marked_lead, prune, trim_edges
+from workers import metadata
+from workers.article import _around, cut_comments, find_marked_lead, prune, trim_edges
 from workers.cleaning import clean_tree
+from workers.errors import NoReadableContent
 from workers.extractor import Extractor
-from workers.metadata import read_metadata
+from workers.metadata import WIDESPREAD_LANGUAGES, read_metadata
 from workers.parsing import parse_html
-from workers.text import layout_text
+from workers.text import layout_text, strip_markup
 
 BASE_URL = "http://news.example.test/2024/05/ferry"
 STORY = (
@@ -270,3 +275,91 @@ def test_see_also_labels_ad_labels_and_figure_captions_are_trimmed_anywhere(line
 def test_a_sentence_that_starts_like_a_see_also_label_is_kept() -> None:
     text = "\n".join([STORY.strip(), "Related to the timetable, the harbour office extends its opening hours.", OTHER])
     assert trim_edges(text) == text.strip()
+
+
+def test_unknown_time_zone_names_do_not_warn(capfd: pytest.CaptureFixture[str]) -> None:
+    head = '<meta property="article:published_time" content="Mon, 10 Jun 2024 10:00:00 EDT">'
+    body = "<p>Posted on Mon, 10 Jun 2024 10:00:00 EDT by the harbour desk.</p>"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # any warning fails the test
+        metadata = read_metadata(parse_html(_page(body, head)), BASE_URL)
+    assert metadata.published is not None and metadata.published.startswith("2024-06-10")
+    assert "UnknownTimezoneWarning" not in capfd.readouterr().err
+
+
+@pytest.mark.parametrize(("text", "clean"), [
+    ('Here is the video:\n\n<a href="http://v.example/1"><img src="http://v.example/1.jpg"></a>\n\nEnd.',
+     "Here is the video:\n\nEnd."),
+    ("Tom &amp; Jerry <!-- ad --> again", "Tom & Jerry again"),
+    ("Branch names look like <year>.<month>: see File \"<stdin>\".",
+     "Branch names look like <year>.<month>: see File \"<stdin>\"."),
+])
+def test_markup_left_as_text_is_stripped_but_placeholders_are_kept(text: str, clean: str) -> None:
+    assert strip_markup(text) == clean
+
+
+def test_escaped_markup_inside_noscript_does_not_reach_the_text() -> None:
+    body = (f"<article><p>{STORY * 3}</p><noscript>&lt;img src=\"/pixel.gif\" width=\"1\"&gt;</noscript>"
+            f"<p>{OTHER}</p></article>")
+    text = _text(_page(body))
+    assert STORY.strip() in text and OTHER.strip() in text
+    assert "<img" not in text and "pixel.gif" not in text
+
+
+SHORT_POST = ('<div class="post"><img src="/lanterns.jpg" alt=""><p>Thousands of paper lanterns lit up the river '
+              "on Saturday night.</p></div>")
+
+
+@pytest.mark.parametrize("declaration", ['<meta property="og:type" content="article">',
+                                         '<script type="application/ld+json">{"@type": "NewsArticle"}</script>'])
+def test_a_short_post_that_declares_itself_an_article_is_kept(declaration: str) -> None:
+    extraction = Extractor(min_text_chars=200, min_article_text_chars=50).extract(
+        _page(SHORT_POST, f"<title>Lanterns</title>{declaration}"), BASE_URL)
+    assert extraction.text == "Thousands of paper lanterns lit up the river on Saturday night."
+
+
+@pytest.mark.parametrize("declaration", ['<meta property="og:type" content="website">', ""])
+def test_a_short_page_that_does_not_declare_an_article_is_still_refused(declaration: str) -> None:
+    with pytest.raises(NoReadableContent, match="at least 200 needed"):
+        Extractor(min_text_chars=200, min_article_text_chars=50).extract(
+            _page(SHORT_POST, f"<title>Lanterns</title>{declaration}"), BASE_URL)
+
+
+@pytest.mark.parametrize("start", ["12 Comments", "Leave a Reply", '3 thoughts on "Ferry timetable"', "Ann Lee said...",
+                                   "Posted by: Ann Lee | May 3, 2024 10:19 PM", "TrackBack URL for this entry:",
+                                   "Posted by Ann Lee at 5:27 PM", "Schreibe einen Kommentar"])
+def test_the_text_ends_where_a_comment_thread_starts(start: str) -> None:
+    text = f"{STORY}\n\n{OTHER}\n\n{start}\n\nGreat article, thanks for writing it up so clearly for all of us!"
+    assert cut_comments(text) == f"{STORY}\n\n{OTHER}".strip()
+
+
+@pytest.mark.parametrize("text", [
+    f"Posted by Ann Lee on May 3, 2024\n\n{STORY}\n\n{OTHER}",  # a byline before the prose
+    f"{STORY}\n\nComments welcome here.\n\n{OTHER}",  # a sentence, not a heading
+    f"{STORY}\n\nComment\n\n{OTHER}",  # a bare label, as opinion sections are named
+])
+def test_bylines_and_sentences_that_mention_comments_are_kept(text: str) -> None:
+    assert cut_comments(text) == text
+
+
+@pytest.mark.parametrize(("lang", "languages"), [
+    ("de", ["de", "en"]), ("en", ["en"]), (None, list(WIDESPREAD_LANGUAGES)),
+])
+def test_htmldate_extensive_search_reads_dates_in_the_page_language_only(
+        monkeypatch: pytest.MonkeyPatch, lang: str | None, languages: list[str]) -> None:
+    seen: list[list[str]] = []
+    real_find_date = metadata.find_date
+
+    def spy(*args: object, **kwargs: object) -> str | None:
+        if kwargs.get("extensive_search"):
+            seen.append(htmldate_extractors.get_external_parser().languages)
+        return real_find_date(*args, **kwargs)
+
+    monkeypatch.setattr(metadata, "find_date", spy)
+    factory = htmldate_extractors.get_external_parser
+    declared = f" lang={lang}" if lang else ""
+    html = f"<html{declared}><body><p>{STORY}</p><p>Am 3. Mai 2021 geschrieben.</p></body></html>"
+    published = read_metadata(parse_html(html), "http://news.example.test/ferry").published
+    assert seen == [languages]  # no date declared: the extensive search ran once, with these languages
+    assert published is not None and published.startswith("2021-05-03")
+    assert htmldate_extractors.get_external_parser is factory  # htmldate's own factory is back
