@@ -56,12 +56,30 @@ def es_url(es_server: NoidaElasticsearch | None) -> str:
 
 
 @pytest.fixture(scope="session")
-def settings(es_url: str) -> Settings:
+def namespace() -> Iterator[str]:
+    """The session's index prefix. Every Redis key of it and of the namespaces tests derive from it
+    (``{prefix}-crawl``, ``{prefix}-f1a2b3``...) is removed at the end, whichever fixtures the session used and
+    whatever their own clean-up managed."""
+    prefix = f"readqtest-{uuid.uuid4().hex[:8]}"
+    yield prefix
+    client = redis.Redis.from_url(TEST_REDIS_URL)
+    batch: list[bytes] = []
+    for key in client.scan_iter(match=f"{prefix}*", count=1000):
+        batch.append(key)
+        if len(batch) == 1000:
+            client.delete(*batch)
+            batch = []
+    if batch:
+        client.delete(*batch)
+
+
+@pytest.fixture(scope="session")
+def settings(es_url: str, namespace: str) -> Settings:
     redis.Redis.from_url(TEST_REDIS_URL).ping()
     return Settings(
         redis_url=TEST_REDIS_URL,
         es_url=es_url,
-        index_prefix=f"readqtest-{uuid.uuid4().hex[:8]}",
+        index_prefix=namespace,
         allow_private_networks=True,  # the test site is on 127.0.0.1; the guard has tests of its own
         visibility_timeout=60,
         max_retries=2,
@@ -84,15 +102,7 @@ def client(settings: Settings) -> Iterator[Client]:
     with Client(settings) as readq_client:
         readq_client.install_templates()
         yield readq_client
-        _drop_namespace(readq_client)
-
-
-def _drop_namespace(readq_client: Client) -> None:
-    drop_indices(readq_client)
-    # Every key of the session's namespace and of the namespaces tests derive from it ("{prefix}-crawl:...").
-    keys = list(readq_client.runtime.redis.scan_iter(match=f"{readq_client.settings.index_prefix}*", count=1000))
-    if keys:
-        readq_client.runtime.redis.delete(*keys)
+        drop_indices(readq_client)  # its Redis keys go with the namespace
 
 
 @pytest.fixture(scope="session")
