@@ -9,13 +9,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 from typing import Any
 
 from config.settings import Settings
-from readq._client import Client, SearchHit
+from readq._client import Client
 from readq._producer import BatchReceipt, Refusal
 from workers.errors import ReadqError, ServiceUnavailable
 from workers.progress import BatchProgress
+from workers.search_query import SearchHit, SearchQueryError, SearchResults
 
 __all__ = [
     "BatchProgress",
@@ -24,6 +26,8 @@ __all__ = [
     "ReadqError",
     "Refusal",
     "SearchHit",
+    "SearchQueryError",
+    "SearchResults",
     "ServiceUnavailable",
     "Settings",
     "enqueue",
@@ -49,7 +53,10 @@ def get(url: str, *, settings: Settings | None = None) -> dict[str, Any] | None:
         return client.get(url)
 
 
-def search(query: str, *, size: int = 10, domain: str | None = None, lang: str | None = None,
-           settings: Settings | None = None) -> list[SearchHit]:
+def search(query: str, *, size: int = 10, offset: int = 0, domain: str | None = None, lang: str | None = None,
+           since: date | None = None, until: date | None = None, collapse: bool = True,
+           settings: Settings | None = None) -> SearchResults:
+    """Search the indexed documents; see :meth:`Client.search`."""
     with Client(settings) as client:
-        return client.search(query, size=size, domain=domain, lang=lang)
+        return client.search(query, size=size, offset=offset, domain=domain, lang=lang, since=since, until=until,
+                             collapse=collapse)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Iterable, Iterator
+from datetime import date
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -16,31 +16,18 @@ from config.celery import create_app
 from config.settings import Settings, get_settings
 from readq import _producer
 from readq._producer import BatchReceipt
-from workers.elastic import install_templates
+from workers.elastic import Migration, install_templates, migrate
 from workers.errors import ServiceUnavailable
 from workers.kibana import import_saved_objects
+from workers.languages import query_languages
 from workers.progress import BatchProgress
 from workers.queues import queue_depths
 from workers.runtime import Runtime
+from workers.search_query import SearchRequest, SearchResults, build_search, parse_query, read_results
 from workers.urls import normalize_url, url_id
 
-SNIPPET_CHARS = 180
 PAGE_SIZE = 500  # status records per search request when listing failures
-
-
-@dataclass(frozen=True)
-class SearchHit:
-    url: str
-    title: str | None
-    score: float
-    snippet: str
-    domain: str | None
-    lang: str | None
-    published: str | None
-    duplicate_of: str | None
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+DERIVED_FIELDS = ["i18n", "duplicate_group"]  # filled by the index's ingest pipeline, not part of the document
 
 
 class Client:
@@ -82,6 +69,10 @@ class Client:
 
     def install_templates(self) -> list[str]:
         return install_templates(self.runtime.es, self.settings)
+
+    def migrate(self, on_step: Callable[[str, str], None] | None = None) -> Migration | None:
+        """Move the pages into an index of the current mapping behind the alias (see :func:`migrate`)."""
+        return migrate(self.runtime.es, self.settings, on_step=on_step)
 
     def import_kibana_objects(self, kibana_url: str) -> int:
         """Import the dashboard, data views and saved search into Kibana; return how many objects it took."""
@@ -164,7 +155,8 @@ class Client:
 
     def get(self, url: str) -> dict[str, Any] | None:
         try:
-            found = self.runtime.es.get(index=self.settings.pages_alias, id=url_id(normalize_url(url)))
+            found = self.runtime.es.get(index=self.settings.pages_alias, id=url_id(normalize_url(url)),
+                                        source_excludes=DERIVED_FIELDS)
         except NotFoundError:
             return None
         return dict(found["_source"])
@@ -176,27 +168,17 @@ class Client:
             return None
         return dict(found["_source"])
 
-    def search(self, query: str, *, size: int = 10, domain: str | None = None,
-               lang: str | None = None) -> list[SearchHit]:
-        filters = [{"term": {field: value}} for field, value in (("domain", domain), ("lang", lang)) if value]
-        response = self.runtime.es.search(
-            index=self.settings.pages_alias,
-            size=size,
-            query={"bool": {"must": [{"multi_match": {"query": query, "fields": ["title^3", "description^2",
-                                                                                 "text"]}}],
-                            "filter": filters}},
-            highlight={"fields": {"text": {"fragment_size": SNIPPET_CHARS, "number_of_fragments": 1}},
-                       "pre_tags": ["**"], "post_tags": ["**"]},
-            source_excludes=["text", "minhash", "minhash_bands"],
-        )
-        return [_hit(raw) for raw in response["hits"]["hits"]]
+    def search(self, query: str, *, size: int = 10, offset: int = 0, domain: str | None = None,
+               lang: str | None = None, since: date | None = None, until: date | None = None,
+               collapse: bool = True) -> SearchResults:
+        """Ranked hits for ``query`` (simple-query-string syntax plus ``title:``, ``author:``, ``site:``).
 
-
-def _hit(raw: dict[str, Any]) -> SearchHit:
-    source = raw["_source"]
-    fragments = raw.get("highlight", {}).get("text") or [source.get("description") or ""]
-    return SearchHit(
-        url=source["url"], title=source.get("title"), score=float(raw["_score"] or 0.0),
-        snippet=" ".join(fragments[0].split())[: SNIPPET_CHARS * 2], domain=source.get("domain"),
-        lang=source.get("lang"), published=source.get("published"), duplicate_of=source.get("duplicate_of"),
-    )
+        ``lang`` is the query's language (an ISO 639-1 code, or "all"); without it the language is detected from
+        the query, and every language is searched when that guess is unsure. ``since``/``until`` bound the
+        publication date (inclusive); ``offset`` pages; near-duplicates fold into one hit unless ``collapse`` is
+        False.
+        """
+        request = SearchRequest(query=query, languages=query_languages(parse_query(query).language_text, lang), size=size,
+                                offset=offset, domain=domain, since=since, until=until, collapse=collapse)
+        response = self.runtime.es.search(index=self.settings.pages_alias, **build_search(request))
+        return read_results(response.body, request)

@@ -22,6 +22,7 @@ from readq._producer import Refusal
 from workers.errors import ReadqError, ServiceUnavailable
 from workers.launcher import STAGES, Supervisor, worker_command, worker_env
 from workers.progress import BatchProgress
+from workers.search_query import SearchQueryError
 from workers.seeds import feed_urls, sitemap_urls
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 110}
@@ -243,30 +244,53 @@ def get(client: Client, url: str, as_json: bool) -> None:
 @cli.command()
 @click.argument("query", nargs=-1, required=True)
 @click.option("--size", "-n", default=10, show_default=True, type=click.IntRange(1, 1000), help="Hits to show.")
+@click.option("--from", "offset", default=0, show_default=True, type=click.IntRange(0, 10_000),
+              help="Skip this many hits (paging).")
 @click.option("--domain", help="Only documents from this host.")
-@click.option("--lang", help="Only documents in this language (ISO 639-1, e.g. de).")
+@click.option("--lang", help="The query's language (ISO 639-1, e.g. de; 'all' for every one); default: detected.")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="Published on or after this day (YYYY-MM-DD).")
+@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Published on or before this day (YYYY-MM-DD).")
+@click.option("--no-collapse", is_flag=True, help="Show near-duplicates as hits of their own.")
 @json_option
 @with_client
-def search(client: Client, query: tuple[str, ...], size: int, domain: str | None, lang: str | None,
-           as_json: bool) -> None:
-    """Full-text search of indexed documents, best first, with a highlighted snippet.
+def search(client: Client, query: tuple[str, ...], size: int, offset: int, domain: str | None, lang: str | None,
+           since: Any, until: Any, no_collapse: bool, as_json: bool) -> None:
+    """Full-text search of indexed documents, best first, with the matching passage highlighted.
+
+    QUERY: words (any of them; documents with more rank higher), "an exact phrase", +required, -excluded,
+    prefix*, and title:WORD, author:"A Name", site:example.com (-site:... excludes). Words are matched in
+    their language's forms (Haus finds Häuser), near-duplicates fold into one hit ("and N similar").
+    Exit 2 when nothing matched.
 
     \b
-    Example:
-        readq search climate policy --lang en --size 5
+    Examples:
+        readq search Wahlen Berlin --lang de --since 2024-01-01
+        readq search '"climate policy" -opinion' title:EU --from 10
+        readq search author:"Jane Doe" site:example.com --json
     """
     client.check()
-    hits = client.search(" ".join(query), size=size, domain=domain, lang=lang)
+    try:
+        results = client.search(" ".join(query), size=size, offset=offset, domain=domain, lang=lang,
+                                 since=since.date() if since else None, until=until.date() if until else None,
+                                 collapse=not no_collapse)
+    except SearchQueryError as exc:
+        raise click.UsageError(str(exc)) from exc
 
     def human() -> None:
-        if not hits:
-            click.echo("no hits", err=True)
-        for rank, hit in enumerate(hits, 1):
+        if not results.hits:
+            click.echo(f"no hits (languages searched: {', '.join(results.languages)})", err=True)
+            return
+        click.echo(f"{results.total} matching documents; {offset + 1}-{offset + len(results)}:")
+        for rank, hit in enumerate(results, offset + 1):
+            similar = f"  (and {hit.similar} similar)" if hit.similar else ""
             duplicate = f"\n   duplicate of {hit.duplicate_of}" if hit.duplicate_of else ""
-            click.echo(f"{rank}. {hit.title or '(no title)'}  [{hit.score:.2f}]\n   {hit.url}{duplicate}\n"
-                       f"   {hit.snippet}")
+            meta = "  ".join(v for v in (hit.lang, (hit.published or "")[:10]) if v)
+            click.echo(f"{rank}. {hit.title or '(no title)'}  [{hit.score:.2f}]{similar}\n   {hit.url}  {meta}"
+                       f"{duplicate}\n   {hit.snippet}")
 
-    emit([hit.to_dict() for hit in hits], as_json, human)
+    emit(results.to_dict(), as_json, human)
+    if not results.hits:
+        sys.exit(exit_codes.PARTIAL)
 
 
 @cli.command()
