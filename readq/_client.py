@@ -16,7 +16,7 @@ from config.celery import create_app
 from config.settings import Settings, get_settings
 from readq import _producer
 from readq._producer import BatchReceipt
-from workers.elastic import Migration, install_templates, migrate
+from workers.elastic import Migration, index_versions, install_templates, mapping_version, migrate
 from workers.errors import ServiceUnavailable
 from workers.kibana import import_saved_objects
 from workers.languages import query_languages
@@ -37,6 +37,7 @@ class Client:
         self.settings = settings or get_settings()
         self.runtime = Runtime(self.settings)
         self._celery: Celery | None = None
+        self._pages_migrated: bool | None = None
 
     def __enter__(self) -> Client:
         return self
@@ -72,6 +73,7 @@ class Client:
 
     def migrate(self, on_step: Callable[[str, str], None] | None = None) -> Migration | None:
         """Move the pages into an index of the current mapping behind the alias (see :func:`migrate`)."""
+        self._pages_migrated = None
         return migrate(self.runtime.es, self.settings, on_step=on_step)
 
     def import_kibana_objects(self, kibana_url: str) -> int:
@@ -168,6 +170,14 @@ class Client:
             return None
         return dict(found["_source"])
 
+    def pages_migrated(self) -> bool:
+        """Whether every pages index has the current mapping; until ``readq setup --migrate`` an older one lacks
+        the duplicate group (so search cannot collapse) and the language fields (so it finds exact words only)."""
+        if self._pages_migrated is None:
+            versions = index_versions(self.runtime.es, self.settings.pages_alias)
+            self._pages_migrated = all(v >= mapping_version("pages") for v in versions.values())
+        return self._pages_migrated
+
     def search(self, query: str, *, size: int = 10, offset: int = 0, domain: str | None = None,
                lang: str | None = None, since: date | None = None, until: date | None = None,
                collapse: bool = True) -> SearchResults:
@@ -178,7 +188,8 @@ class Client:
         publication date (inclusive); ``offset`` pages; near-duplicates fold into one hit unless ``collapse`` is
         False.
         """
-        request = SearchRequest(query=query, languages=query_languages(parse_query(query).language_text, lang), size=size,
-                                offset=offset, domain=domain, since=since, until=until, collapse=collapse)
+        languages = query_languages(parse_query(query).language_text, lang)
+        request = SearchRequest(query=query, languages=languages, size=size, offset=offset, domain=domain,
+                                since=since, until=until, collapse=collapse and self.pages_migrated())
         response = self.runtime.es.search(index=self.settings.pages_alias, **build_search(request))
         return read_results(response.body, request)

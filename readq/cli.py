@@ -393,19 +393,37 @@ def doctor(client: Client, as_json: bool) -> None:
 @cli.command()
 @click.option("--kibana", "kibana_url", metavar="URL",
               help="Also import the Kibana data views, saved search and dashboard there (default: READQ_KIBANA_URL).")
+@click.option("--migrate", is_flag=True,
+              help="Move the pages into a new index of the current mapping behind the alias, without downtime.")
 @json_option
 @with_client
-def setup(client: Client, kibana_url: str | None, as_json: bool) -> None:
+def setup(client: Client, kibana_url: str | None, migrate: bool, as_json: bool) -> None:
     """Install the Elasticsearch index templates and create the aliases' first indices; optionally import the
     Kibana objects. Idempotent.
+
+    An index made by an older readq keeps its old mapping (a mapping cannot change in place): --migrate copies
+    its documents into a new index, swaps the alias over in one step and deletes the old index, while workers
+    and searches carry on.
 
     \b
     Example:
         readq setup --kibana http://127.0.0.1:5601
+        readq setup --migrate
     """
     client.check()
     created = client.install_templates()
     settings = client.settings
+    if migrate:
+        def step(name: str, detail: str) -> None:
+            if not as_json:
+                click.echo(f"migrate: {name} {detail}", err=True)
+
+        migration = client.migrate(on_step=step)
+        emit({"migration": migration.to_dict() if migration else None}, as_json,
+             lambda: click.echo(f"{migration.alias} now on {migration.target}: {migration.copied} documents copied"
+                                f" from {', '.join(migration.drained)}" if migration
+                                else "nothing to migrate: every index has the current mapping"))
+        return
     kibana_url = kibana_url or settings.kibana_url
     imported = client.import_kibana_objects(kibana_url) if kibana_url else None
     emit({"templates": [settings.pages_alias, settings.status_alias], "created": created,

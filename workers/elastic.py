@@ -185,9 +185,10 @@ def migrate(es: Elasticsearch, settings: Settings, *,
 
 def _copy(es: Elasticsearch, sources: list[str], target: str) -> int:
     """``_reindex`` keeping versions: only documents newer than the target's copy (or missing there) are written."""
-    response = es.options(request_timeout=3600).reindex(source={"index": sources}, dest={"index": target, "version_type": "external"},
-                          conflicts="proceed", refresh=True, wait_for_completion=True,
-                          timeout="1h")
+    es.indices.refresh(index=",".join(sources))  # _reindex reads by search: what is not refreshed is not copied
+    response = es.options(request_timeout=3600).reindex(
+        source={"index": sources}, dest={"index": target, "version_type": "external"},
+        conflicts="proceed", refresh=True, wait_for_completion=True, timeout="1h")
     failures = response.get("failures") or []
     if failures:
         raise RuntimeError(f"reindex into {target} failed for {len(failures)} documents: {failures[0]}")

@@ -39,7 +39,7 @@ POLISH_STOP_WORDS = [
 ]
 ANALYZERS: dict[str, str] = {**BUILT_IN_ANALYZERS, "pl": POLISH_ANALYZER}
 LANGUAGES: tuple[str, ...] = tuple(sorted(ANALYZERS))
-ANALYSED_FIELDS = ("title", "text", "description")
+ANALYSED_FIELDS = ("title", "description", "text")
 LANGUAGE_ROOT = "i18n"
 
 
@@ -84,14 +84,14 @@ def pipeline_processors() -> list[dict[str, Any]]:
     """
     known = ", ".join(f"'{lang}'" for lang in LANGUAGES)
     copies = [
-        {"set": {"if": f"ctx.lang != null && [{known}].contains(ctx.lang)",
-                 "field": f"{LANGUAGE_ROOT}.{{{{{{lang}}}}}}.{field}", "copy_from": field, "ignore_empty_value": True}}
+        {"set": {"if": f"ctx.{field} != null && ctx.lang != null && [{known}].contains(ctx.lang)",
+                 "field": f"{LANGUAGE_ROOT}.{{{{{{lang}}}}}}.{field}", "copy_from": field}}
         for field in ANALYSED_FIELDS
     ]
     return [
         *copies,
-        {"set": {"field": "duplicate_group", "copy_from": "url", "ignore_empty_value": True}},
-        {"set": {"field": "duplicate_group", "copy_from": "duplicate_of", "ignore_empty_value": True}},
+        {"set": {"if": "ctx.url != null", "field": "duplicate_group", "copy_from": "url"}},
+        {"set": {"if": "ctx.duplicate_of != null", "field": "duplicate_group", "copy_from": "duplicate_of"}},
     ]
 
 

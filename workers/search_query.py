@@ -2,10 +2,10 @@
 
 A query is simple-query-string syntax (``"exact phrase"``, ``+must``, ``-must_not``, ``prefix*``, ``a | b``) plus
 ``title:``, ``author:``, ``site:`` and ``lang:`` terms (a word or a quoted phrase, ``-`` to exclude; ``site:`` and
-``lang:`` filter on the host and the document's language), which :func:`parse_query` takes out of the free text. The free text searches the language-neutral fields and the
-language fields of the query's languages, title above description above body, with a boost for documents where
-the words stand close together (a phrase with slop). Near-duplicates collapse into one hit on
-``duplicate_group``; highlights come from whichever field matched.
+``lang:`` filter on the host and the document's language), which :func:`parse_query` takes out of the free text.
+The free text searches the language-neutral fields and the language fields of the query's languages, title above
+description above body, with a boost for documents where the words stand close together (a phrase with slop).
+Near-duplicates collapse into one hit on ``duplicate_group``; highlights come from whichever field matched.
 """
 
 from __future__ import annotations

@@ -1,0 +1,259 @@
+"""Known-item search benchmark: readq's language-aware search against the standard-analyzer baseline, in one run.
+
+    .venv/bin/python benchmarks/search.py --corpus ../shared/corpus --english ../shared/corpus-dragnet \\
+        --cache /tmp/search-docs.jsonl --json /tmp/search.json
+
+Every page of the corpora (``pages/*.html.gz``) is decoded and extracted exactly as the pipeline does and becomes
+the document readq would index (``--cache`` keeps them for the next run). Both indices get the documents without
+their title and description, so each page's title, used as the query, is searched against the bodies alone: its
+own body must rank it first, every other body competes. A query is a title of at least two words; a title shared
+by several pages, or with the query language's near-duplicate pages, counts once. Per language of the page
+(py3langid, as indexed): MRR@10 (1/rank of the page if it is in the first ten, else 0) and recall@10.
+
+Systems, all on the same noida-db (started here unless ``--es-url``) with the same documents:
+- ``baseline``: the former mapping (``title``, ``text``, ``description`` under the standard analyzer) and the
+  former query (``multi_match`` over ``title^3``, ``description^2``, ``text``);
+- ``readq``: the current index template (language fields by ingest pipeline) and ``readq search`` as it runs
+  without ``--lang`` (the language detected from the query, all languages when unsure);
+- ``readq --lang``: the same with the page's own language given, as a user who says ``--lang`` does.
+Latency is the wall time of each query's ``_search`` call, p50/p95 per system.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import gzip
+import json
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from elasticsearch import Elasticsearch, helpers
+
+from config.settings import Settings
+from workers.elastic import install_templates, pages_template
+from workers.languages import ANALYZERS, query_languages
+from workers.search_query import SearchRequest, build_search
+
+K = 10
+MIN_QUERY_WORDS = 2
+MIN_LANGUAGE_QUERIES = 10  # languages with fewer queries are reported together as "other"
+INDEXED_FIELDS = ("url", "domain", "text", "lang", "published", "duplicate_of", "word_count")
+
+
+# --- scoring: pure functions -------------------------------------------------------------------------------------
+
+def reciprocal_rank(ranked: list[str], wanted: str, k: int = K) -> float:
+    """1/rank of ``wanted`` among the first ``k`` of ``ranked``, 0 when it is not there."""
+    for rank, url in enumerate(ranked[:k], 1):
+        if url == wanted:
+            return 1.0 / rank
+    return 0.0
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return 0.0
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def known_items(documents: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
+    """(query, wanted URL, language) for each page whose title has two words or more and is its own."""
+    titles = Counter(" ".join((d.get("title") or "").lower().split()) for d in documents)
+    items = []
+    for document in documents:
+        title = " ".join((document.get("title") or "").split())
+        if len(title.split()) >= MIN_QUERY_WORDS and titles[title.lower()] == 1 and document.get("text"):
+            items.append((title, document["url"], document.get("lang") or "none"))
+    return items
+
+
+def summarise(ranks: dict[str, list[tuple[str, float]]], languages: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """Per language (and "all"): queries, MRR@10, recall@10 of each system."""
+    out: dict[str, dict[str, Any]] = {}
+    for lang in [*languages, "all"]:
+        row: dict[str, Any] = {}
+        for system, values in ranks.items():
+            rr = [v for language, v in values if lang == "all" or language == lang]
+            row[system] = {"queries": len(rr), "mrr@10": round(statistics.fmean(rr), 4) if rr else 0.0,
+                           "recall@10": round(sum(v > 0 for v in rr) / len(rr), 4) if rr else 0.0}
+        out[lang] = row
+    return out
+
+
+# --- the documents -----------------------------------------------------------------------------------------------
+
+def _extract(path: str) -> dict[str, Any] | None:
+    from workers.decoding import decode_html
+    from workers.documents import build_document
+    from workers.errors import ReadqError
+    from workers.extractor import Extractor
+
+    page = Path(path)
+    url = f"http://corpus.invalid/{page.parent.parent.name}/{page.name.removesuffix('.html.gz')}"
+    try:
+        html = decode_html(gzip.decompress(page.read_bytes()), None)
+        extraction = Extractor.from_settings(Settings()).extract(html, url)
+    except ReadqError:
+        return None
+    document = build_document(url=url, final_url=url, fetched_at="2026-01-01T00:00:00+00:00", http_status=200,
+                              batch="bench", extraction=extraction)
+    return {name: document.get(name) for name in (*INDEXED_FIELDS, "title")}
+
+
+def extracted_documents(corpora: list[Path], cache: Path | None, jobs: int) -> list[dict[str, Any]]:
+    if cache and cache.exists():
+        return [json.loads(line) for line in cache.read_text(encoding="utf-8").splitlines()]
+    pages = sorted(str(p) for corpus in corpora for p in (corpus / "pages").glob("*.html.gz"))
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        documents = [d for d in pool.map(_extract, pages, chunksize=16) if d is not None]
+    if cache:
+        cache.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in documents), encoding="utf-8")
+    return documents
+
+
+# --- the systems -------------------------------------------------------------------------------------------------
+
+def baseline_mappings() -> dict[str, Any]:
+    """The former pages mapping: the current one without the language fields and duplicate group."""
+    template = pages_template(Settings())
+    properties = {name: spec for name, spec in template["mappings"]["properties"].items()
+                  if name not in ("i18n", "duplicate_group")}
+    return {"dynamic": False, "properties": properties}
+
+
+def baseline_query(query: str) -> dict[str, Any]:
+    return {"query": {"multi_match": {"query": query, "fields": ["title^3", "description^2", "text"]}},
+            "size": K, "source_includes": ["url"]}
+
+
+def readq_query(lang: str | None) -> Callable[[str], dict[str, Any]]:
+    def body(query: str) -> dict[str, Any]:
+        search = build_search(SearchRequest(query=query, languages=query_languages(query, lang), size=K))
+        return {**search, "source_includes": ["url"], "source_excludes": None}
+
+    return body
+
+
+def bulk_index(es: Elasticsearch, index: str, documents: list[dict[str, Any]]) -> float:
+    started = time.monotonic()
+    actions = ({"_index": index, "_id": str(i), "_source": {k: d.get(k) for k in INDEXED_FIELDS}}
+               for i, d in enumerate(documents))
+    helpers.bulk(es, actions, chunk_size=200, request_timeout=600)
+    es.indices.refresh(index=index)
+    return time.monotonic() - started
+
+
+def run_queries(es: Elasticsearch, index: str, items: list[tuple[str, str, str]],
+                body: Callable[[str, str], dict[str, Any]]) -> tuple[list[tuple[str, float]], list[float]]:
+    ranks, latencies = [], []
+    for query, wanted, lang in items:
+        request = body(query, lang)
+        started = time.monotonic()
+        response = es.search(index=index, **request)
+        latencies.append(time.monotonic() - started)
+        ranked = [hit["_source"]["url"] for hit in response["hits"]["hits"]]
+        ranks.append((lang, reciprocal_rank(ranked, wanted)))
+    return ranks, latencies
+
+
+@contextlib.contextmanager
+def elasticsearch_url(given: str | None) -> Iterator[str]:
+    """``given``, or the URL of a noida-db started for this run and stopped after it."""
+    if given:
+        yield given
+        return
+    from tests.support.services import NoidaElasticsearch
+
+    server = NoidaElasticsearch(Path(tempfile.mkdtemp(prefix="search-bench-"))).start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+def run_systems(es_url: str, documents: list[dict[str, Any]], items: list[tuple[str, str, str]]) -> tuple[
+        dict[str, float], dict[str, list[tuple[str, float]]], dict[str, dict[str, float]]]:
+    es = Elasticsearch(es_url, request_timeout=600)
+    settings = Settings(es_url=es_url, index_prefix=f"searchbench-{uuid.uuid4().hex[:6]}")
+    baseline_index = f"{settings.index_prefix}-baseline"
+    try:
+        es.indices.create(index=baseline_index, mappings=baseline_mappings())
+        install_templates(es, settings)
+        index_seconds = {"baseline": bulk_index(es, baseline_index, documents),
+                         "readq": bulk_index(es, settings.pages_alias, documents)}
+        systems: dict[str, tuple[str, Callable[[str, str], dict[str, Any]]]] = {
+            "baseline": (baseline_index, lambda q, lang: baseline_query(q)),
+            "readq": (settings.pages_alias, lambda q, lang: readq_query(None)(q)),
+            "readq --lang": (settings.pages_alias,
+                             lambda q, lang: readq_query(lang if lang in ANALYZERS else None)(q)),
+        }
+        ranks: dict[str, list[tuple[str, float]]] = {}
+        latency: dict[str, dict[str, float]] = {}
+        for name, (index, body) in systems.items():
+            started = time.monotonic()
+            ranks[name], seconds = run_queries(es, index, items, body)
+            latency[name] = {"p50_ms": round(1000 * percentile(seconds, 0.5), 1),
+                             "p95_ms": round(1000 * percentile(seconds, 0.95), 1)}
+            print(f"{name}: {len(items)} queries in {time.monotonic() - started:.1f} s", file=sys.stderr)
+    finally:
+        names = list(es.options(ignore_status=404).indices.get(index=f"{settings.index_prefix}-*").body)
+        if names:
+            es.indices.delete(index=",".join(names))
+    return index_seconds, ranks, latency
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--corpus", type=Path, required=True, help="e.g. ../shared/corpus")
+    parser.add_argument("--english", type=Path, help="a second corpus, e.g. ../shared/corpus-dragnet")
+    parser.add_argument("--cache", type=Path, help="JSON lines of the extracted documents, reused when present")
+    parser.add_argument("--es-url", help="an Elasticsearch to use (default: a noida-db started here)")
+    parser.add_argument("--limit", type=int, help="at most this many queries (for a quick run)")
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--json", type=Path, help="write the figures here")
+    args = parser.parse_args()
+
+    documents = extracted_documents([c for c in (args.corpus, args.english) if c], args.cache, args.jobs)
+    items = known_items(documents)[: args.limit]
+    print(f"{len(documents)} documents, {len(items)} known-item queries", file=sys.stderr)
+
+    with elasticsearch_url(args.es_url) as es_url:
+        index_seconds, ranks, latency = run_systems(es_url, documents, items)
+    counts = Counter(lang for _, _, lang in items)
+    shown = [lang for lang, n in counts.most_common() if n >= MIN_LANGUAGE_QUERIES]
+    for name in ranks:
+        ranks[name] = [(lang if lang in shown else "other", v) for lang, v in ranks[name]]
+    if any(n < MIN_LANGUAGE_QUERIES for n in counts.values()):
+        shown.append("other")
+    table = summarise(ranks, shown)
+    report = {"documents": len(documents), "queries": len(items), "per_language": table, "latency": latency,
+              "index_seconds": {k: round(v, 1) for k, v in index_seconds.items()}}
+    print(f"{'language':<9}{'queries':>8}" + "".join(f"{name + ' MRR/R@10':>26}" for name in ranks)
+          + f"{'MRR gain':>10}")
+    for lang, row in table.items():
+        base = row["baseline"]["mrr@10"]
+        gain = (row["readq"]["mrr@10"] - base) / base * 100 if base else 0.0
+        print(f"{lang:<9}{row['baseline']['queries']:>8}"
+              + "".join(f"{row[n]['mrr@10']:>18.3f} /{row[n]['recall@10']:>6.3f}" for n in ranks)
+              + f"{gain:>+9.1f}%")
+    for name, figures in latency.items():
+        print(f"latency {name}: p50 {figures['p50_ms']} ms, p95 {figures['p95_ms']} ms")
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
