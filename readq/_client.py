@@ -23,7 +23,16 @@ from workers.languages import query_languages
 from workers.progress import BatchProgress
 from workers.queues import queue_depths
 from workers.runtime import Runtime
-from workers.search_query import SearchRequest, SearchResults, build_search, parse_query, read_results
+from workers.search_query import (
+    SearchRequest,
+    SearchResults,
+    build_search,
+    collapsed_groups,
+    parse_query,
+    read_results,
+    read_similar_counts,
+    similar_count_search,
+)
 from workers.urls import normalize_url, url_id
 
 PAGE_SIZE = 500  # status records per search request when listing failures
@@ -38,6 +47,7 @@ class Client:
         self.runtime = Runtime(self.settings)
         self._celery: Celery | None = None
         self._pages_migrated: bool | None = None
+        self._indexed_languages: list[str] | None = None
 
     def __enter__(self) -> Client:
         return self
@@ -178,6 +188,14 @@ class Client:
             self._pages_migrated = all(v >= mapping_version("pages") for v in versions.values())
         return self._pages_migrated
 
+    def indexed_languages(self) -> list[str]:
+        """The languages of the indexed pages (asked once per client): what "all languages" searches."""
+        if self._indexed_languages is None:
+            response = self.runtime.es.search(index=self.settings.pages_alias, size=0,
+                                              aggs={"langs": {"terms": {"field": "lang", "size": 500}}})
+            self._indexed_languages = [b["key"] for b in response["aggregations"]["langs"]["buckets"]]
+        return self._indexed_languages
+
     def search(self, query: str, *, size: int = 10, offset: int = 0, domain: str | None = None,
                lang: str | None = None, since: date | None = None, until: date | None = None,
                collapse: bool = True) -> SearchResults:
@@ -188,8 +206,11 @@ class Client:
         publication date (inclusive); ``offset`` pages; near-duplicates fold into one hit unless ``collapse`` is
         False.
         """
-        languages = query_languages(parse_query(query).language_text, lang)
+        languages = query_languages(parse_query(query).language_text, lang, self.indexed_languages())
         request = SearchRequest(query=query, languages=languages, size=size, offset=offset, domain=domain,
                                 since=since, until=until, collapse=collapse and self.pages_migrated())
-        response = self.runtime.es.search(index=self.settings.pages_alias, **build_search(request))
-        return read_results(response.body, request)
+        es, alias = self.runtime.es, self.settings.pages_alias
+        response = es.search(index=alias, **build_search(request)).body
+        groups = collapsed_groups(response) if request.collapse else []
+        similar = read_similar_counts(es.search(index=alias, **similar_count_search(groups)).body) if groups else {}
+        return read_results(response, request, similar)

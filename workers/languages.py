@@ -14,6 +14,7 @@ built-in parts: standard tokenizer, lower case, Polish stop words, ASCII folding
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from workers.extractor import detect_language
@@ -103,14 +104,14 @@ def query_default_fields() -> list[str]:
 QUERY_LANGUAGE_MIN_PROBABILITY = 0.5  # queries are short: below this the guess is often wrong, so search all
 
 
-def query_languages(query: str, lang: str | None) -> tuple[str, ...]:
-    """The languages whose fields a query searches: ``lang`` if given ("all" for every one), else the query's
-    detected language when it has an analyzer and the guess is confident, else every language."""
+def query_languages(query: str, lang: str | None, indexed: Iterable[str] | None = None) -> tuple[str, ...]:
+    """The languages whose fields a query searches: ``lang`` if given, else the query's detected language when it
+    has an analyzer and the guess is confident, else ("all") every language with an analyzer, or only those of
+    them in ``indexed`` (the languages the index holds) when that is known: each field searched costs time."""
+    everything = tuple(sorted(set(indexed) & set(LANGUAGES))) if indexed is not None else LANGUAGES
     if lang == "all":
-        return LANGUAGES
+        return everything
     if lang:
         return (lang.lower(),)
-    if not query:
-        return LANGUAGES
-    detected = detect_language(query, min_probability=QUERY_LANGUAGE_MIN_PROBABILITY)
-    return (detected,) if detected in ANALYZERS else LANGUAGES
+    detected = detect_language(query, min_probability=QUERY_LANGUAGE_MIN_PROBABILITY) if query else None
+    return (detected,) if detected in ANALYZERS else everything

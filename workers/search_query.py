@@ -31,6 +31,7 @@ FILTER_PREFIXES = ("site", "lang")
 FIELD_TERM = re.compile(r'(?:(?<=\s)|^)(?P<sign>[+-]?)(?P<field>title|author|site|lang):(?P<value>"[^"]*"|[^\s"]+)',
                         re.IGNORECASE)
 WORD = re.compile(r"\w+")
+OPERATOR = re.compile(r'["|()~]|(?:^|\s)[+-]|\*(?:\s|$)')  # simple-query-string syntax in the free text
 
 
 class SearchQueryError(ReadqError):
@@ -167,13 +168,16 @@ def build_search(request: SearchRequest) -> dict[str, Any]:
     should: list[dict[str, Any]] = []
     filters: list[dict[str, Any]] = []
     if parsed.text:
-        must.append({"simple_query_string": {
-            "query": parsed.text, "fields": _boosted(ANALYSED_FIELDS, langs), "default_operator": "or",
-            "analyze_wildcard": True}})
+        fields = _boosted(ANALYSED_FIELDS, langs)
+        if OPERATOR.search(parsed.text):
+            must.append({"simple_query_string": {"query": parsed.text, "fields": fields, "default_operator": "or",
+                                                 "analyze_wildcard": True}})
+        else:  # plain words: the same match, and several times cheaper to run than the syntax parser's
+            must.append({"multi_match": {"query": parsed.text, "fields": fields, "type": "best_fields"}})
         words = _words(parsed.text)
         if len(words.split()) > 1:
             should.append({"multi_match": {"query": words, "type": "phrase", "slop": PHRASE_SLOP,
-                                           "fields": _boosted(("title", "text"), langs), "boost": PHRASE_BOOST}})
+                                           "fields": searched_fields("text", langs), "boost": PHRASE_BOOST}})
     for term in parsed.terms:
         clause = _field_clause(term, langs)
         if term.exclude:
@@ -206,8 +210,19 @@ def build_search(request: SearchRequest) -> dict[str, Any]:
         "source_excludes": SOURCE_EXCLUDES,
     }
     if request.collapse:
-        body["collapse"] = {"field": "duplicate_group", "inner_hits": {"name": "similar", "size": 0}}
+        body["collapse"] = {"field": "duplicate_group"}
     return body
+
+
+def similar_count_search(groups: list[str]) -> dict[str, Any]:
+    """The request that counts each hit's group (the page and its near-duplicates), whatever they match."""
+    return {"size": 0, "query": {"terms": {"duplicate_group": groups}},
+            "aggs": {"groups": {"terms": {"field": "duplicate_group", "size": max(1, len(groups))}}}}
+
+
+def read_similar_counts(response: dict[str, Any]) -> dict[str, int]:
+    """Group -> how many near-duplicates it holds besides its first page."""
+    return {bucket["key"]: int(bucket["doc_count"]) - 1 for bucket in response["aggregations"]["groups"]["buckets"]}
 
 
 def _base_field(name: str) -> str:
@@ -224,22 +239,29 @@ def read_highlights(highlight: dict[str, list[str]]) -> dict[str, str]:
     return chosen
 
 
-def read_hit(raw: dict[str, Any]) -> SearchHit:
+def read_hit(raw: dict[str, Any], similar: dict[str, int] | None = None) -> SearchHit:
     source = raw["_source"]
     highlights = read_highlights(raw.get("highlight", {}))
     snippet = next((highlights[name] for name in SNIPPET_ORDER if name in highlights), None)
     if snippet is None:
         snippet = " ".join((source.get("description") or "").split())
-    similar_total = raw.get("inner_hits", {}).get("similar", {}).get("hits", {}).get("total", {}).get("value", 1)
+    group = (raw.get("fields", {}).get("duplicate_group") or [None])[0]
     return SearchHit(
         url=source["url"], title=source.get("title"), score=float(raw.get("_score") or 0.0),
         snippet=snippet[: SNIPPET_CHARS * 2], domain=source.get("domain"), lang=source.get("lang"),
         published=source.get("published"), duplicate_of=source.get("duplicate_of"),
-        similar=max(0, int(similar_total) - 1), highlights=highlights,
+        similar=(similar or {}).get(group, 0) if group else 0, highlights=highlights,
     )
 
 
-def read_results(response: dict[str, Any], request: SearchRequest) -> SearchResults:
+def collapsed_groups(response: dict[str, Any]) -> list[str]:
+    """The duplicate groups of a collapsed answer's hits, to count with :func:`similar_count_search`."""
+    return [raw["fields"]["duplicate_group"][0] for raw in response["hits"]["hits"]
+            if raw.get("fields", {}).get("duplicate_group")]
+
+
+def read_results(response: dict[str, Any], request: SearchRequest,
+                 similar: dict[str, int] | None = None) -> SearchResults:
     hits = response["hits"]
-    return SearchResults(hits=[read_hit(raw) for raw in hits["hits"]], total=int(hits["total"]["value"]),
+    return SearchResults(hits=[read_hit(raw, similar) for raw in hits["hits"]], total=int(hits["total"]["value"]),
                          offset=request.offset, languages=request.languages)

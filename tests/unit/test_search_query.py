@@ -25,9 +25,12 @@ from workers.search_query import (
     SearchQueryError,
     SearchRequest,
     build_search,
+    collapsed_groups,
     parse_query,
     read_highlights,
     read_results,
+    read_similar_counts,
+    similar_count_search,
 )
 
 
@@ -36,7 +39,10 @@ def _bool(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def _text_clause(body: dict[str, Any]) -> dict[str, Any]:
-    return next(c["simple_query_string"] for c in _bool(body)["must"] if "simple_query_string" in c)
+    """The free-text clause: simple_query_string when the text uses its syntax, else a best-fields multi_match."""
+    return next(c.get("simple_query_string") or c["multi_match"] for c in _bool(body)["must"]
+                if "simple_query_string" in c or c["multi_match"]["type"] == "best_fields"
+                and "text^1" in c["multi_match"]["fields"])
 
 
 def test_free_text_searches_the_neutral_and_the_query_languages_fields_title_above_body() -> None:
@@ -47,6 +53,9 @@ def test_free_text_searches_the_neutral_and_the_query_languages_fields_title_abo
                       "i18n.de.text^1"]
     assert not any(".fr." in f for f in fields)
     assert _text_clause(body)["query"] == "neue Häuser"
+    assert "multi_match" in _bool(body)["must"][0]  # plain words need no query-string parser
+    syntax = build_search(SearchRequest(query="neue -Häuser", languages=("de",)))
+    assert _bool(syntax)["must"][0]["simple_query_string"]["fields"] == fields
 
 
 def test_several_words_get_a_phrase_proximity_boost_one_word_does_not() -> None:
@@ -56,7 +65,7 @@ def test_several_words_get_a_phrase_proximity_boost_one_word_does_not() -> None:
     phrase = _bool(two)["should"][0]["multi_match"]
     assert phrase["type"] == "phrase" and phrase["slop"] > 0 and phrase["boost"] > 1
     assert phrase["query"] == "climate policy change"  # operators dropped, the excluded word too
-    assert "i18n.en.text^1" in phrase["fields"]
+    assert phrase["fields"] == ["text", "i18n.en.text"]
     assert _bool(one)["should"] == [] and _bool(one)["must"]
 
 
@@ -85,7 +94,7 @@ def test_dates_paging_collapse_and_highlights() -> None:
 
     assert {"range": {"published": {"gte": "2024-01-01", "lt": "2024-02-01"}}} in _bool(body)["filter"]
     assert (body["from"], body["size"], body["track_total_hits"]) == (20, 5, True)
-    assert body["collapse"]["field"] == "duplicate_group"
+    assert body["collapse"] == {"field": "duplicate_group"}
     assert set(body["highlight"]["fields"]) == {"title", "i18n.fr.title", "description", "i18n.fr.description",
                                                 "text", "i18n.fr.text"}
     assert "collapse" not in build_search(SearchRequest(query="x", collapse=False))
@@ -106,13 +115,18 @@ def test_answers_read_into_hits_with_the_matching_fields_highlight_and_similar_c
     response = {"hits": {"total": {"value": 7}, "hits": [
         {"_score": 2.5, "_source": {"url": "http://a/1", "title": "Häuser", "lang": "de", "description": "d"},
          "highlight": {"text": ["die Häuser"], "i18n.de.text": ["die **Häuser**"], "title": ["**Häuser**"]},
-         "inner_hits": {"similar": {"hits": {"total": {"value": 3}}}}},
+         "fields": {"duplicate_group": ["http://a/1"]}},
         {"_score": 1.0, "_source": {"url": "http://a/2", "description": "  a   summary "},
-         "inner_hits": {"similar": {"hits": {"total": {"value": 1}}}}},
+         "fields": {"duplicate_group": ["http://a/2"]}},
     ]}}
     request = SearchRequest(query="Haus", languages=("de",), offset=10)
+    groups = collapsed_groups(response)
+    counts = {"aggregations": {"groups": {"buckets": [{"key": "http://a/1", "doc_count": 3},
+                                                      {"key": "http://a/2", "doc_count": 1}]}}}
 
-    results = read_results(response, request)
+    assert groups == ["http://a/1", "http://a/2"]
+    assert similar_count_search(groups)["query"] == {"terms": {"duplicate_group": groups}}
+    results = read_results(response, request, read_similar_counts(counts))
 
     assert (results.total, results.offset, results.languages) == (7, 10, ("de",))
     first, second = results
@@ -151,6 +165,8 @@ def test_any_combination_builds_a_request_that_searches_what_was_asked(parts: li
     if parsed.text:
         fields = _text_clause(body)["fields"]
         assert all(f"i18n.{lang}.text^1" in fields for lang in langs)
+        assert ("simple_query_string" in _bool(body)["must"][0]) == any(
+            op in parsed.text for op in ('"', "|", "(", "+", "-", "*"))
         assert len(fields) == 3 * (1 + len(langs))
     assert len(clauses["must_not"]) == sum(t.exclude for t in parsed.terms)
     json.dumps(body)  # a request the client can send
@@ -176,3 +192,5 @@ def test_the_query_language_is_the_given_one_the_confidently_detected_one_or_all
     assert query_languages("Die Bundesregierung beschließt ein neues Gesetz", None) == ("de",)
     assert query_languages("Trump", None) == LANGUAGES  # too short to tell
     assert query_languages("", None) == LANGUAGES
+    assert query_languages("Trump", None, indexed=["en", "de", "xx"]) == ("de", "en")  # all = those indexed
+    assert query_languages("x", "all", indexed=[]) == ()
