@@ -41,9 +41,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from elasticsearch import Elasticsearch, helpers
 
 from config.settings import Settings
+from readq import Client
 from workers.elastic import install_templates, pages_template
-from workers.languages import ANALYZERS, query_languages
-from workers.search_query import SearchRequest, build_search
+from workers.languages import ANALYZERS
 
 K = 10
 MIN_QUERY_WORDS = 2
@@ -77,6 +77,28 @@ def known_items(documents: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
         if len(title.split()) >= MIN_QUERY_WORDS and titles[title.lower()] == 1 and document.get("text"):
             items.append((title, document["url"], document.get("lang") or "none"))
     return items
+
+
+def per_language(documents: list[dict[str, Any]], limit: int) -> list[dict[str, Any]]:
+    """At most ``limit`` documents of each language, the first by URL (the same ones every run)."""
+    taken: Counter[str] = Counter()
+    kept = []
+    for document in sorted(documents, key=lambda d: d["url"]):
+        lang = document.get("lang") or "none"
+        if taken[lang] < limit:
+            taken[lang] += 1
+            kept.append(document)
+    return kept
+
+
+def per_language_items(items: list[tuple[str, str, str]], limit: int) -> list[tuple[str, str, str]]:
+    taken: Counter[str] = Counter()
+    kept = []
+    for item in items:
+        if taken[item[2]] < limit:
+            taken[item[2]] += 1
+            kept.append(item)
+    return kept
 
 
 def summarise(ranks: dict[str, list[tuple[str, float]]], languages: Iterable[str]) -> dict[str, dict[str, Any]]:
@@ -138,14 +160,6 @@ def baseline_query(query: str) -> dict[str, Any]:
             "size": K, "source_includes": ["url"]}
 
 
-def readq_query(lang: str | None) -> Callable[[str], dict[str, Any]]:
-    def body(query: str) -> dict[str, Any]:
-        search = build_search(SearchRequest(query=query, languages=query_languages(query, lang), size=K))
-        return {**search, "source_includes": ["url"], "source_excludes": None}
-
-    return body
-
-
 def bulk_index(es: Elasticsearch, index: str, documents: list[dict[str, Any]]) -> float:
     started = time.monotonic()
     actions = ({"_index": index, "_id": str(i), "_source": {k: d.get(k) for k in INDEXED_FIELDS}}
@@ -155,15 +169,15 @@ def bulk_index(es: Elasticsearch, index: str, documents: list[dict[str, Any]]) -
     return time.monotonic() - started
 
 
-def run_queries(es: Elasticsearch, index: str, items: list[tuple[str, str, str]],
-                body: Callable[[str, str], dict[str, Any]]) -> tuple[list[tuple[str, float]], list[float]]:
+Ranker = Callable[[str, str], list[str]]  # (query, page language) -> URLs, best first
+
+
+def run_queries(items: list[tuple[str, str, str]], ranker: Ranker) -> tuple[list[tuple[str, float]], list[float]]:
     ranks, latencies = [], []
     for query, wanted, lang in items:
-        request = body(query, lang)
         started = time.monotonic()
-        response = es.search(index=index, **request)
+        ranked = ranker(query, lang)
         latencies.append(time.monotonic() - started)
-        ranked = [hit["_source"]["url"] for hit in response["hits"]["hits"]]
         ranks.append((lang, reciprocal_rank(ranked, wanted)))
     return ranks, latencies
 
@@ -183,34 +197,46 @@ def elasticsearch_url(given: str | None) -> Iterator[str]:
         server.stop()
 
 
-def run_systems(es_url: str, documents: list[dict[str, Any]], items: list[tuple[str, str, str]]) -> tuple[
-        dict[str, float], dict[str, list[tuple[str, float]]], dict[str, dict[str, float]]]:
+def run_systems(es_url: str, documents: list[dict[str, Any]], items: list[tuple[str, str, str]],
+                with_lang: bool) -> tuple[dict[str, float], dict[str, list[tuple[str, float]]],
+                                          dict[str, dict[str, float]]]:
     es = Elasticsearch(es_url, request_timeout=600)
-    settings = Settings(es_url=es_url, index_prefix=f"searchbench-{uuid.uuid4().hex[:6]}")
+    settings = Settings(es_url=es_url, index_prefix=f"searchbench-{uuid.uuid4().hex[:6]}", es_request_timeout=600)
     baseline_index = f"{settings.index_prefix}-baseline"
+    client = Client(settings)
     try:
         es.indices.create(index=baseline_index, mappings=baseline_mappings())
         install_templates(es, settings)
         index_seconds = {"baseline": bulk_index(es, baseline_index, documents),
                          "readq": bulk_index(es, settings.pages_alias, documents)}
-        systems: dict[str, tuple[str, Callable[[str, str], dict[str, Any]]]] = {
-            "baseline": (baseline_index, lambda q, lang: baseline_query(q)),
-            "readq": (settings.pages_alias, lambda q, lang: readq_query(None)(q)),
-            "readq --lang": (settings.pages_alias,
-                             lambda q, lang: readq_query(lang if lang in ANALYZERS else None)(q)),
-        }
+
+        def baseline(query: str, lang: str) -> list[str]:
+            response = es.search(index=baseline_index, **baseline_query(query))
+            return [hit["_source"]["url"] for hit in response["hits"]["hits"]]
+
+        def readq(query: str, lang: str) -> list[str]:
+            return [hit.url for hit in client.search(query, size=K)]
+
+        def readq_lang(query: str, lang: str) -> list[str]:
+            return [hit.url for hit in client.search(query, size=K, lang=lang if lang in ANALYZERS else None)]
+
+        systems: dict[str, Ranker] = {"baseline": baseline, "readq": readq}
+        if with_lang:
+            systems["readq --lang"] = readq_lang
         ranks: dict[str, list[tuple[str, float]]] = {}
         latency: dict[str, dict[str, float]] = {}
-        for name, (index, body) in systems.items():
+        for name, ranker in systems.items():
             started = time.monotonic()
-            ranks[name], seconds = run_queries(es, index, items, body)
+            ranks[name], seconds = run_queries(items, ranker)
             latency[name] = {"p50_ms": round(1000 * percentile(seconds, 0.5), 1),
                              "p95_ms": round(1000 * percentile(seconds, 0.95), 1)}
             print(f"{name}: {len(items)} queries in {time.monotonic() - started:.1f} s", file=sys.stderr)
     finally:
+        client.close()
         names = list(es.options(ignore_status=404).indices.get(index=f"{settings.index_prefix}-*").body)
         if names:
             es.indices.delete(index=",".join(names))
+        es.options(ignore_status=404).ingest.delete_pipeline(id=f"{settings.pages_alias}-languages")
     return index_seconds, ranks, latency
 
 
@@ -220,17 +246,22 @@ def main() -> int:
     parser.add_argument("--english", type=Path, help="a second corpus, e.g. ../shared/corpus-dragnet")
     parser.add_argument("--cache", type=Path, help="JSON lines of the extracted documents, reused when present")
     parser.add_argument("--es-url", help="an Elasticsearch to use (default: a noida-db started here)")
-    parser.add_argument("--limit", type=int, help="at most this many queries (for a quick run)")
+    parser.add_argument("--per-language", type=int, default=300,
+                        help="index at most this many documents of each language (noida-db scans the whole index "
+                             "for each query, so its size sets the run time)")
+    parser.add_argument("--queries-per-language", type=int, default=60, help="known-item queries per language")
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--with-lang", action="store_true", help="also run readq with each page's language given")
     parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args()
 
-    documents = extracted_documents([c for c in (args.corpus, args.english) if c], args.cache, args.jobs)
-    items = known_items(documents)[: args.limit]
+    documents = per_language(extracted_documents([c for c in (args.corpus, args.english) if c], args.cache,
+                                                 args.jobs), args.per_language)
+    items = per_language_items(known_items(documents), args.queries_per_language)
     print(f"{len(documents)} documents, {len(items)} known-item queries", file=sys.stderr)
 
     with elasticsearch_url(args.es_url) as es_url:
-        index_seconds, ranks, latency = run_systems(es_url, documents, items)
+        index_seconds, ranks, latency = run_systems(es_url, documents, items, args.with_lang)
     counts = Counter(lang for _, _, lang in items)
     shown = [lang for lang, n in counts.most_common() if n >= MIN_LANGUAGE_QUERIES]
     for name in ranks:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -41,8 +42,8 @@ def _bool(body: dict[str, Any]) -> dict[str, Any]:
 def _text_clause(body: dict[str, Any]) -> dict[str, Any]:
     """The free-text clause: simple_query_string when the text uses its syntax, else a best-fields multi_match."""
     return next(c.get("simple_query_string") or c["multi_match"] for c in _bool(body)["must"]
-                if "simple_query_string" in c or c["multi_match"]["type"] == "best_fields"
-                and "text^1" in c["multi_match"]["fields"])
+                if "simple_query_string" in c or (c["multi_match"]["type"] == "best_fields"
+                and "text^1" in c["multi_match"]["fields"]))
 
 
 def test_free_text_searches_the_neutral_and_the_query_languages_fields_title_above_body() -> None:
@@ -194,3 +195,24 @@ def test_the_query_language_is_the_given_one_the_confidently_detected_one_or_all
     assert query_languages("", None) == LANGUAGES
     assert query_languages("Trump", None, indexed=["en", "de", "xx"]) == ("de", "en")  # all = those indexed
     assert query_languages("x", "all", indexed=[]) == ()
+
+
+def test_the_kibana_pages_data_view_labels_every_language_field_and_only_mapped_ones() -> None:
+    ndjson = Path(__file__).resolve().parents[2] / "config" / "kibana" / "readq.ndjson"
+    pages_view = next(o for o in map(json.loads, ndjson.read_text(encoding="utf-8").splitlines())
+                      if o["id"] == "readq-pages")
+    labelled = json.loads(pages_view["attributes"]["fieldAttrs"])
+    properties = pages_template(Settings())["mappings"]["properties"]
+
+    def mapped(name: str) -> bool:
+        node: Any = {"properties": properties}
+        for part in name.split("."):
+            node = node.get("properties", {}).get(part)
+            if node is None:
+                return False
+        return "type" in node
+
+    assert {f"i18n.{lang}.{field}" for lang in LANGUAGES for field in ("title", "description", "text")} <= set(
+        labelled)
+    assert all(mapped(name) for name in labelled)
+    assert labelled["i18n.de.text"]["customLabel"] == "text (german analyzer)"
