@@ -43,7 +43,8 @@ from elasticsearch import Elasticsearch, helpers
 from config.settings import Settings
 from readq import Client
 from workers.elastic import install_templates, pages_template
-from workers.languages import ANALYZERS
+from workers.languages import ANALYZERS, analysis_settings
+from workers.search_query import PHRASE_BOOST, PHRASE_SLOP
 
 K = 10
 MIN_QUERY_WORDS = 2
@@ -160,6 +161,33 @@ def baseline_query(query: str) -> dict[str, Any]:
             "size": K, "source_includes": ["url"]}
 
 
+def by_language_layout(es: Elasticsearch, prefix: str, documents: list[dict[str, Any]]) -> tuple[str, float]:
+    """The alternative measured against readq's fields: one index per language, ``text`` analysed by that
+    language's analyzer (``text.neutral``: standard), all behind one alias; documents without an analyzer go to
+    ``-other``. Returns the alias and the seconds spent indexing."""
+    alias = f"{prefix}-bylang"
+    langs = sorted({d.get("lang") for d in documents if d.get("lang") in ANALYZERS})
+    for lang in [*langs, "other"]:
+        text = {"type": "text", "analyzer": ANALYZERS.get(lang, "standard"),
+                "fields": {"neutral": {"type": "text", "analyzer": "standard"}}}
+        es.indices.create(index=f"{alias}-{lang}", settings={"analysis": analysis_settings()}, aliases={alias: {}},
+                          mappings={"dynamic": False, "properties": {"url": {"type": "keyword"}, "text": text}})
+    started = time.monotonic()
+    actions = ({"_index": f"{alias}-{d['lang'] if d.get('lang') in ANALYZERS else 'other'}", "_id": str(i),
+                "_source": {"url": d["url"], "text": d.get("text")}} for i, d in enumerate(documents))
+    helpers.bulk(es, actions, chunk_size=200, request_timeout=600)
+    es.indices.refresh(index=alias)
+    return alias, time.monotonic() - started
+
+
+def by_language_query(query: str) -> dict[str, Any]:
+    """readq's query shape on that layout: each index analyses the query with its own language's analyzer."""
+    return {"query": {"bool": {
+        "must": [{"multi_match": {"query": query, "fields": ["text", "text.neutral"], "type": "best_fields"}}],
+        "should": [{"match_phrase": {"text": {"query": query, "slop": PHRASE_SLOP, "boost": PHRASE_BOOST}}}]}},
+        "size": K, "source_includes": ["url"]}
+
+
 def bulk_index(es: Elasticsearch, index: str, documents: list[dict[str, Any]]) -> float:
     started = time.monotonic()
     actions = ({"_index": index, "_id": str(i), "_source": {k: d.get(k) for k in INDEXED_FIELDS}}
@@ -198,7 +226,7 @@ def elasticsearch_url(given: str | None) -> Iterator[str]:
 
 
 def run_systems(es_url: str, documents: list[dict[str, Any]], items: list[tuple[str, str, str]],
-                with_lang: bool) -> tuple[dict[str, float], dict[str, list[tuple[str, float]]],
+                with_lang: bool, with_indices: bool) -> tuple[dict[str, float], dict[str, list[tuple[str, float]]],
                                           dict[str, dict[str, float]]]:
     es = Elasticsearch(es_url, request_timeout=600)
     settings = Settings(es_url=es_url, index_prefix=f"searchbench-{uuid.uuid4().hex[:6]}", es_request_timeout=600)
@@ -223,6 +251,15 @@ def run_systems(es_url: str, documents: list[dict[str, Any]], items: list[tuple[
         systems: dict[str, Ranker] = {"baseline": baseline, "readq": readq}
         if with_lang:
             systems["readq --lang"] = readq_lang
+        if with_indices:
+            by_language, index_seconds["indices per language"] = by_language_layout(es, settings.index_prefix,
+                                                                                     documents)
+
+            def indices(query: str, lang: str) -> list[str]:
+                response = es.search(index=by_language, **by_language_query(query))
+                return [hit["_source"]["url"] for hit in response["hits"]["hits"]]
+
+            systems["indices per language"] = indices
         ranks: dict[str, list[tuple[str, float]]] = {}
         latency: dict[str, dict[str, float]] = {}
         for name, ranker in systems.items():
@@ -252,6 +289,8 @@ def main() -> int:
     parser.add_argument("--queries-per-language", type=int, default=60, help="known-item queries per language")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--with-lang", action="store_true", help="also run readq with each page's language given")
+    parser.add_argument("--with-indices", action="store_true",
+                        help="also measure the other layout: one index per language behind the alias")
     parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args()
 
@@ -261,7 +300,7 @@ def main() -> int:
     print(f"{len(documents)} documents, {len(items)} known-item queries", file=sys.stderr)
 
     with elasticsearch_url(args.es_url) as es_url:
-        index_seconds, ranks, latency = run_systems(es_url, documents, items, args.with_lang)
+        index_seconds, ranks, latency = run_systems(es_url, documents, items, args.with_lang, args.with_indices)
     counts = Counter(lang for _, _, lang in items)
     shown = [lang for lang, n in counts.most_common() if n >= MIN_LANGUAGE_QUERIES]
     for name in ranks:

@@ -176,8 +176,10 @@ def build_search(request: SearchRequest) -> dict[str, Any]:
             must.append({"multi_match": {"query": parsed.text, "fields": fields, "type": "best_fields"}})
         words = _words(parsed.text)
         if len(words.split()) > 1:
-            should.append({"multi_match": {"query": words, "type": "phrase", "slop": PHRASE_SLOP,
-                                           "fields": searched_fields("text", langs), "boost": PHRASE_BOOST}})
+            # One field: the query language's (it matches inflected forms too) or, for several, the neutral one;
+            # a phrase costs a positions walk per field searched.
+            field = language_field(langs[0], "text") if len(langs) == 1 else "text"
+            should.append({"match_phrase": {field: {"query": words, "slop": PHRASE_SLOP, "boost": PHRASE_BOOST}}})
     for term in parsed.terms:
         clause = _field_clause(term, langs)
         if term.exclude:
