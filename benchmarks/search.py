@@ -5,8 +5,9 @@
 
 Every page of the corpora (``pages/*.html.gz``) is decoded and extracted exactly as the pipeline does and becomes
 the document readq would index (``--cache`` keeps them for the next run). Both indices get the documents without
-their title and description, so each page's title, used as the query, is searched against the bodies alone: its
-own body must rank it first, every other body competes. A query is a title of at least two words; a title shared
+their title and description, and each body without any verbatim copy of its own title (many open with their
+headline), so each page's title, used as the query, is searched against the bodies alone: its own body must rank
+it first, every other body competes. A query is a title of at least two words; a title shared
 by several pages is left out. Per language of the page (py3langid, as indexed): MRR@10 (1/rank of the page if it
 is in the first ten, else 0) and recall@10. ``--per-language N`` keeps the first N documents of each language by
 URL, ``--queries-per-language M`` the first M queries, the same ones every run.
@@ -30,6 +31,7 @@ import argparse
 import contextlib
 import gzip
 import json
+import re
 import statistics
 import sys
 import tempfile
@@ -83,6 +85,15 @@ def known_items(documents: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
         if len(title.split()) >= MIN_QUERY_WORDS and titles[title.lower()] == 1 and document.get("text"):
             items.append((title, document["url"], document.get("lang") or "none"))
     return items
+
+
+def without_title(text: str, title: str) -> str:
+    """The body with every verbatim occurrence of the title taken out (any case, any spacing): a query must not be
+    a copy of what it finds, and many bodies open with their headline."""
+    words = title.split()
+    if not words:
+        return text
+    return re.sub(r"\s+".join(map(re.escape, words)), " ", text, flags=re.IGNORECASE)
 
 
 def per_language(documents: list[dict[str, Any]], limit: int) -> list[dict[str, Any]]:
@@ -301,6 +312,7 @@ def main() -> int:
 
     documents = per_language(extracted_documents([c for c in (args.corpus, args.english) if c], args.cache,
                                                  args.jobs), args.per_language)
+    documents = [{**d, "text": without_title(d.get("text") or "", d.get("title") or "")} for d in documents]
     items = per_language_items(known_items(documents), args.queries_per_language)
     print(f"{len(documents)} documents, {len(items)} known-item queries", file=sys.stderr)
 
