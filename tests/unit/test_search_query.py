@@ -42,7 +42,7 @@ def _bool(body: dict[str, Any]) -> dict[str, Any]:
 def _text_clause(body: dict[str, Any]) -> dict[str, Any]:
     """The free-text clause: simple_query_string when the text uses its syntax, else a best-fields multi_match."""
     return next(c.get("simple_query_string") or c["multi_match"] for c in _bool(body)["must"]
-                if "simple_query_string" in c or (c["multi_match"]["type"] == "best_fields"
+                if "simple_query_string" in c or (c["multi_match"]["type"] == "most_fields"
                 and "text^1" in c["multi_match"]["fields"]))
 
 
