@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Iterable
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from config.settings import Settings
-    from readq._client import Client, Document, SearchHit
+    from readq._client import Client, Document
     from readq._producer import BatchReceipt, Refusal
     from workers.errors import ReadqError, ServiceUnavailable
     from workers.progress import BatchProgress
+    from workers.search_query import SearchHit, SearchQueryError, SearchResults
 
 __all__ = [
     "BatchProgress",
@@ -29,6 +31,8 @@ __all__ = [
     "ReadqError",
     "Refusal",
     "SearchHit",
+    "SearchQueryError",
+    "SearchResults",
     "ServiceUnavailable",
     "Settings",
     "enqueue",
@@ -44,7 +48,9 @@ _HOMES = {
     "Document": "readq._client",
     "ReadqError": "workers.errors",
     "Refusal": "readq._producer",
-    "SearchHit": "readq._client",
+    "SearchHit": "workers.search_query",
+    "SearchQueryError": "workers.search_query",
+    "SearchResults": "workers.search_query",
     "ServiceUnavailable": "workers.errors",
     "Settings": "config.settings",
 }
@@ -88,7 +94,10 @@ def get(url: str, *, settings: Settings | None = None) -> Document | None:
         return client.get(url)
 
 
-def search(query: str, *, size: int = 10, domain: str | None = None, lang: str | None = None,
-           settings: Settings | None = None) -> list[SearchHit]:
+def search(query: str, *, size: int = 10, offset: int = 0, domain: str | None = None, lang: str | None = None,
+           since: date | None = None, until: date | None = None, collapse: bool = True,
+           settings: Settings | None = None) -> SearchResults:
+    """Search the indexed documents; see :meth:`Client.search`."""
     with _client(settings) as client:
-        return client.search(query, size=size, domain=domain, lang=lang)
+        return client.search(query, size=size, offset=offset, domain=domain, lang=lang, since=since, until=until,
+                             collapse=collapse)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, fields
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -18,38 +18,33 @@ from config.celery import create_app
 from config.settings import Settings, get_settings
 from readq import _producer
 from readq._producer import BatchReceipt
-from workers.elastic import install_templates
+from workers.elastic import Migration, index_versions, install_templates, mapping_version, migrate
 from workers.errors import IndexMissing, ServiceUnavailable
 from workers.failures import is_permanent
 from workers.kibana import import_saved_objects
+from workers.languages import query_languages
 from workers.masking import mask_secrets
 from workers.progress import BatchProgress
 from workers.queues import queue_depths
 from workers.retrylog import PendingRetry, RetryLog
 from workers.runtime import Runtime
+from workers.search_query import (
+    SearchRequest,
+    SearchResults,
+    build_search,
+    collapsed_groups,
+    parse_query,
+    read_results,
+    read_similar_counts,
+    similar_count_search,
+)
 from workers.seen import SeenSet
 from workers.times import iso_time
 from workers.urls import normalize_url, url_id
 
-SNIPPET_CHARS = 180
 PAGE_SIZE = 500  # status records per search request when listing failures; documents per export page
 PIT_KEEP_ALIVE = "2m"  # how long Elasticsearch keeps an export's point in time between two pages
 PURGE_CHUNK = 1000  # Redis entries removed per round trip
-
-
-@dataclass(frozen=True)
-class SearchHit:
-    url: str
-    title: str | None
-    score: float
-    snippet: str
-    domain: str | None
-    lang: str | None
-    published: str | None
-    duplicate_of: str | None
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -94,6 +89,8 @@ class Client:
         self.settings = settings or get_settings()
         self.runtime = Runtime(self.settings)
         self._celery: Celery | None = None
+        self._pages_migrated: bool | None = None
+        self._indexed_languages: list[str] | None = None
 
     def __enter__(self) -> Client:
         return self
@@ -126,6 +123,11 @@ class Client:
 
     def install_templates(self) -> list[str]:
         return install_templates(self.runtime.es, self.settings)
+
+    def migrate(self, on_step: Callable[[str, str], None] | None = None) -> Migration | None:
+        """Move the pages into an index of the current mapping behind the alias (see :func:`migrate`)."""
+        self._pages_migrated = None
+        return migrate(self.runtime.es, self.settings, on_step=on_step)
 
     def import_kibana_objects(self, kibana_url: str) -> int:
         """Import the dashboard, data views and saved search into Kibana; return how many objects it took."""
@@ -339,20 +341,40 @@ class Client:
             pipe.execute()
         return len(ids)
 
-    def search(self, query: str, *, size: int = 10, domain: str | None = None,
-               lang: str | None = None) -> list[SearchHit]:
-        filters = [{"term": {field: value}} for field, value in (("domain", domain), ("lang", lang)) if value]
-        response = self._search(
-            index=self.settings.pages_alias,
-            size=size,
-            query={"bool": {"must": [{"multi_match": {"query": query, "fields": ["title^3", "description^2",
-                                                                                 "text"]}}],
-                            "filter": filters}},
-            highlight={"fields": {"text": {"fragment_size": SNIPPET_CHARS, "number_of_fragments": 1}},
-                       "pre_tags": ["**"], "post_tags": ["**"]},
-            source_excludes=["text", "minhash", "minhash_bands"],
-        )
-        return [_hit(raw) for raw in response["hits"]["hits"]]
+    def pages_migrated(self) -> bool:
+        """Whether every pages index has the current mapping; until ``readq setup --migrate`` an older one lacks
+        the duplicate group (so search cannot collapse) and the language fields (so it finds exact words only)."""
+        if self._pages_migrated is None:
+            versions = index_versions(self.runtime.es, self.settings.pages_alias)
+            self._pages_migrated = all(v >= mapping_version("pages") for v in versions.values())
+        return self._pages_migrated
+
+    def indexed_languages(self) -> list[str]:
+        """The languages of the indexed pages (asked once per client): what "all languages" searches."""
+        if self._indexed_languages is None:
+            response = self._search(index=self.settings.pages_alias, size=0,
+                                    aggs={"langs": {"terms": {"field": "lang", "size": 500}}})
+            self._indexed_languages = [b["key"] for b in response["aggregations"]["langs"]["buckets"]]
+        return self._indexed_languages
+
+    def search(self, query: str, *, size: int = 10, offset: int = 0, domain: str | None = None,
+               lang: str | None = None, since: date | None = None, until: date | None = None,
+               collapse: bool = True) -> SearchResults:
+        """Ranked hits for ``query`` (simple-query-string syntax plus ``title:``, ``author:``, ``site:``).
+
+        ``lang`` is the query's language (an ISO 639-1 code, or "all"); without it the language is detected from
+        the query, and every language is searched when that guess is unsure. ``since``/``until`` bound the
+        publication date (inclusive); ``offset`` pages; near-duplicates fold into one hit unless ``collapse`` is
+        False.
+        """
+        languages = query_languages(parse_query(query).language_text, lang, self.indexed_languages())
+        request = SearchRequest(query=query, languages=languages, size=size, offset=offset, domain=domain,
+                                since=since, until=until, collapse=collapse and self.pages_migrated())
+        alias = self.settings.pages_alias
+        response = self._search(index=alias, **build_search(request)).body
+        groups = collapsed_groups(response) if request.collapse else []
+        similar = read_similar_counts(self._search(index=alias, **similar_count_search(groups)).body) if groups else {}
+        return read_results(response, request, similar)
 
     def _search(self, *, index: str, **request: Any) -> Any:
         try:
@@ -373,13 +395,3 @@ def progress_dict(progress: BatchProgress) -> dict[str, Any]:
         if isinstance(data.get(name), int | float):
             data[name] = iso_time(data[name])
     return data
-
-
-def _hit(raw: dict[str, Any]) -> SearchHit:
-    source = raw["_source"]
-    fragments = raw.get("highlight", {}).get("text") or [source.get("description") or ""]
-    return SearchHit(
-        url=source["url"], title=source.get("title"), score=float(raw["_score"] or 0.0),
-        snippet=" ".join(fragments[0].split())[: SNIPPET_CHARS * 2], domain=source.get("domain"),
-        lang=source.get("lang"), published=source.get("published"), duplicate_of=source.get("duplicate_of"),
-    )

@@ -432,30 +432,55 @@ def purge(client: Client, batch: str, yes: bool, as_json: bool) -> None:
 @cli.command()
 @click.argument("query", nargs=-1, required=True)
 @click.option("--size", "-n", default=10, show_default=True, type=click.IntRange(1, 1000), help="Hits to show.")
+@click.option("--from", "offset", default=0, show_default=True, type=click.IntRange(0, 10_000),
+              help="Skip this many hits (paging).")
 @click.option("--domain", help="Only documents from this host.")
-@click.option("--lang", help="Only documents in this language (ISO 639-1, e.g. de).")
+@click.option("--lang", help="The query's language (ISO 639-1, e.g. de; 'all' for every one); default: detected.")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="Published on or after this day (YYYY-MM-DD).")
+@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Published on or before this day (YYYY-MM-DD).")
+@click.option("--no-collapse", is_flag=True, help="Show near-duplicates as hits of their own.")
 @json_option
 @with_client
-def search(client: Client, query: tuple[str, ...], size: int, domain: str | None, lang: str | None,
-           as_json: bool) -> None:
-    """Full-text search of indexed documents, best first, with a highlighted snippet.
+def search(client: Client, query: tuple[str, ...], size: int, offset: int, domain: str | None, lang: str | None,
+           since: Any, until: Any, no_collapse: bool, as_json: bool) -> None:
+    """Full-text search of indexed documents, best first, with the matching passage highlighted.
+
+    QUERY: words (any of them; documents with more rank higher), "an exact phrase", +required, -excluded,
+    prefix*, and title:WORD, author:"A Name", site:example.com (-site:... excludes). Words are matched in
+    their language's forms (Haus finds Häuser), near-duplicates fold into one hit ("and N similar").
+    Exit 2 when nothing matched.
 
     \b
-    Example:
-        readq search climate policy --lang en --size 5
+    Examples:
+        readq search Wahlen Berlin --lang de --since 2024-01-01
+        readq search '"climate policy" -opinion' title:EU --from 10
+        readq search author:"Jane Doe" site:example.com --json
     """
+    from workers.search_query import SearchQueryError
+
     client.check()
-    hits = client.search(" ".join(query), size=size, domain=domain, lang=lang)
+    try:
+        results = client.search(" ".join(query), size=size, offset=offset, domain=domain, lang=lang,
+                                 since=since.date() if since else None, until=until.date() if until else None,
+                                 collapse=not no_collapse)
+    except SearchQueryError as exc:
+        raise click.UsageError(str(exc)) from exc
 
     def human() -> None:
-        if not hits:
-            click.echo("no hits", err=True)
-        for rank, hit in enumerate(hits, 1):
+        if not results.hits:
+            click.echo(f"no hits (languages searched: {', '.join(results.languages)})", err=True)
+            return
+        click.echo(f"{results.total} matching documents; {offset + 1}-{offset + len(results)}:")
+        for rank, hit in enumerate(results, offset + 1):
+            similar = f"  (and {hit.similar} similar)" if hit.similar else ""
             duplicate = f"\n   duplicate of {hit.duplicate_of}" if hit.duplicate_of else ""
-            click.echo(f"{rank}. {hit.title or '(no title)'}  [{hit.score:.2f}]\n   {hit.url}{duplicate}\n"
-                       f"   {hit.snippet}")
+            meta = "  ".join(v for v in (hit.lang, (hit.published or "")[:10]) if v)
+            click.echo(f"{rank}. {hit.title or '(no title)'}  [{hit.score:.2f}]{similar}\n   {hit.url}  {meta}"
+                       f"{duplicate}\n   {hit.snippet}")
 
-    emit([hit.to_dict() for hit in hits], as_json, human)
+    emit(results.to_dict(), as_json, human)
+    if not results.hits:
+        sys.exit(exit_codes.PARTIAL)
 
 
 @cli.command()
@@ -590,19 +615,37 @@ def doctor(client: Client, as_json: bool) -> None:
 @cli.command()
 @click.option("--kibana", "kibana_url", metavar="URL",
               help="Also import the Kibana data views, saved search and dashboard there (default: READQ_KIBANA_URL).")
+@click.option("--migrate", is_flag=True,
+              help="Move the pages into a new index of the current mapping behind the alias, without downtime.")
 @json_option
 @with_client
-def setup(client: Client, kibana_url: str | None, as_json: bool) -> None:
+def setup(client: Client, kibana_url: str | None, migrate: bool, as_json: bool) -> None:
     """Install the Elasticsearch index templates and create the aliases' first indices; optionally import the
     Kibana objects. Idempotent.
+
+    An index made by an older readq keeps its old mapping (a mapping cannot change in place): --migrate copies
+    its documents into a new index, swaps the alias over in one step and deletes the old index, while workers
+    and searches carry on.
 
     \b
     Example:
         readq setup --kibana http://127.0.0.1:5601
+        readq setup --migrate
     """
     client.check()
     created = client.install_templates()
     settings = client.settings
+    if migrate:
+        def step(name: str, detail: str) -> None:
+            if not as_json:
+                click.echo(f"migrate: {name} {detail}", err=True)
+
+        migration = client.migrate(on_step=step)
+        emit({"migration": migration.to_dict() if migration else None}, as_json,
+             lambda: click.echo(f"{migration.alias} now on {migration.target}: {migration.copied} documents copied"
+                                f" from {', '.join(migration.drained)}" if migration
+                                else "nothing to migrate: every index has the current mapping"))
+        return
     kibana_url = kibana_url or settings.kibana_url
     imported = client.import_kibana_objects(kibana_url) if kibana_url else None
     emit({"templates": [settings.pages_alias, settings.status_alias], "created": created,

@@ -86,6 +86,7 @@ def drop_indices(client: Any) -> None:
         es.options(ignore_status=404).indices.delete_index_template(name=alias)
     for component in ("settings", "pages-mappings", "status-mappings"):
         es.options(ignore_status=404).cluster.delete_component_template(name=f"{prefix}-{component}")
+    es.options(ignore_status=404).ingest.delete_pipeline(id=f"{client.settings.pages_alias}-languages")
 
 
 def settings_env(settings: Settings) -> dict[str, str]:

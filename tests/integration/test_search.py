@@ -1,0 +1,274 @@
+"""Search through real indexing: documents built as the pipeline builds them, written by readq's bulk indexer through
+the alias (so the index template's ingest pipeline runs), searched with ``Client.search`` and ``readq search``;
+and ``readq setup --migrate`` from an index of the former mapping, with a crash at each of its steps."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+import pytest
+
+from config.settings import Settings
+from readq import Client
+from readq._exit_codes import SUCCESS, USAGE
+from tests.integration.test_cli import run
+from tests.support.services import drop_indices
+from workers.documents import build_document, document_id
+from workers.elastic import index_versions, write_index
+from workers.extractor import Extraction
+from workers.indexer import BulkIndexer
+
+FILLER = "Dieser Satz füllt den Text nur auf, damit er lang genug ist. "
+
+
+def page(url: str, title: str, text: str, lang: str, *, published: str | None = None,
+         author: str | None = None, duplicate_of: str | None = None) -> dict[str, Any]:
+    extraction = Extraction(title=title, text=text, author=author, published=published, lang=lang,
+                            site_name=None, description=None, canonical_url=None)
+    document = build_document(url=url, final_url=url, fetched_at="2026-01-01T00:00:00+00:00", http_status=200,
+                              batch="search-test", extraction=extraction)
+    document["duplicate_of"] = duplicate_of
+    return document
+
+
+def index(client: Client, documents: list[dict[str, Any]]) -> None:
+    """Write through readq's own bulk indexer, as the index stage does, then make the documents searchable."""
+    indexer = BulkIndexer.from_settings(client.settings, client.runtime.es)
+    try:
+        for document in documents:
+            indexer.write([({"index": {"_index": client.settings.pages_alias, "_id": document_id(document)}},
+                            document)], timeout=30)
+    finally:
+        indexer.close()
+    client.make_searchable()
+
+
+@pytest.fixture(scope="module")
+def corpus(settings: Settings) -> Iterator[tuple[Client, str]]:
+    """A small index of its own: a German, French, English, Spanish and Polish page, a duplicate pair, dated pages
+    and seven pages that share one word (for paging)."""
+    prefix = f"{settings.index_prefix}-s{uuid.uuid4().hex[:6]}"
+    tag = uuid.uuid4().hex[:8]
+    base = f"http://search-{tag}.example"
+    with Client(settings.model_copy(update={"index_prefix": prefix})) as client:
+        client.install_templates()
+        index(client, [
+            page(f"{base}/de", "Wohnungsmarkt", "Die Häuser der Altstadt werden teurer. " + FILLER, "de",
+                 published="2024-03-05", author="Anna Schmidt"),
+            page(f"{base}/fr", "Camargue", "Les chevaux sauvages galopent dans les marais. " * 3, "fr",
+                 published="2023-06-01"),
+            page(f"{base}/en", "Morning", "She runs along the river every morning before work. " * 3, "en",
+                 published="2022-01-10"),
+            page(f"{base}/es", "Urbanismo", "Las ciudades españolas crecen deprisa cada año. " * 3, "es"),
+            page(f"{base}/pl", "Stolica", "Mieszkańcy Warszawy narzekają na korki w centrum miasta. " * 3, "pl"),
+            page(f"{base}/phrase-near", "Haushalt", "Der Bundestag beschließt den Haushalt für das nächste Jahr. "
+                 + FILLER, "de"),
+            page(f"{base}/phrase-far", "Haushalt", "Für das nächste Jahr plant der Bundestag, der im Herbst tagt, "
+                 "einen neuen Haushalt und beschließt ihn. " + FILLER, "de"),
+            page(f"{base}/original", "Zugspitze Gletscher", "Der Gletscher auf der Zugspitze schmilzt. " + FILLER,
+                 "de"),
+            page(f"{base}/copy", "Zugspitze Gletscher (Kopie)", "Der Gletscher auf der Zugspitze schmilzt. "
+                 + FILLER, "de", duplicate_of=f"{base}/original"),
+            *(page(f"{base}/paged-{i}", f"Seite {i}", f"Quokka {i} " * (i + 1) + FILLER, "de",
+                   published=f"2021-0{i + 1}-15") for i in range(7)),
+        ])
+        try:
+            yield client, base
+        finally:
+            drop_indices(client)
+
+
+@pytest.mark.parametrize(("query", "lang", "wanted"), [
+    ("Haus", "de", "/de"), ("cheval", "fr", "/fr"), ("running", "en", "/en"), ("ciudad", "es", "/es"),
+    ("Warszawa", "pl", "/pl"), ("Haus", None, "/de"), ("cheval", "all", "/fr"),
+])
+def test_an_inflected_query_finds_its_document(corpus: tuple[Client, str], query: str, lang: str | None,
+                                               wanted: str) -> None:
+    client, base = corpus
+    results = client.search(query, lang=lang)
+
+    assert [hit.url for hit in results][:1] == [base + wanted]
+    assert "**" in results[0].snippet  # the inflected form is highlighted in the body
+
+
+def test_the_standard_analyzer_alone_would_not_have_found_them(corpus: tuple[Client, str]) -> None:
+    client, _ = corpus
+    neutral = client.runtime.es.search(index=client.settings.pages_alias,
+                                       query={"multi_match": {"query": "Haus cheval running ciudad Warszawa",
+                                                              "fields": ["title", "text", "description"]}})
+    assert neutral["hits"]["hits"] == []
+    assert len(client.search("Haus cheval running ciudad Warszawa", lang="all")) == 5
+
+
+def test_a_phrase_query_finds_the_words_together_only(corpus: tuple[Client, str]) -> None:
+    client, base = corpus
+    phrase = client.search('"beschließt den Haushalt"', lang="de")
+    words = client.search("beschließt Haushalt", lang="de")
+
+    assert [hit.url for hit in phrase] == [f"{base}/phrase-near"]
+    assert {f"{base}/phrase-near", f"{base}/phrase-far"} <= {hit.url for hit in words}
+    assert words[0].url == f"{base}/phrase-near"  # the proximity boost
+
+
+def test_field_queries(corpus: tuple[Client, str]) -> None:
+    client, base = corpus
+    in_title = client.search("title:Wohnungsmarkt")
+    in_body_only = client.search("title:Altstadt")
+    by_author = client.search('Haus author:"Anna Schmidt"', lang="de")
+    by_site = client.search(f"Quokka site:{base.removeprefix('http://')}", lang="de", size=20)
+    excluded = client.search("Quokka -title:Seite", lang="de")
+
+    assert [hit.url for hit in in_title] == [f"{base}/de"]
+    assert in_title[0].highlights["title"] == "**Wohnungsmarkt**"
+    assert len(in_body_only) == 0 and len(client.search("Altstadt")) == 1
+    assert [hit.url for hit in by_author] == [f"{base}/de"]
+    assert by_site.total == 7 and len(excluded) == 0
+
+
+def test_a_duplicate_pair_collapses_into_one_hit(corpus: tuple[Client, str]) -> None:
+    client, base = corpus
+    collapsed = client.search("Gletscher Zugspitze", lang="de")
+    separate = client.search("Gletscher Zugspitze", lang="de", collapse=False)
+
+    assert [(hit.url, hit.similar) for hit in collapsed] == [(f"{base}/original", 1)]
+    assert {hit.url for hit in separate} == {f"{base}/original", f"{base}/copy"}
+    assert all(hit.similar == 0 for hit in separate)
+
+
+def test_a_date_range_bounds_the_publication_date(corpus: tuple[Client, str]) -> None:
+    client, base = corpus
+    urls = lambda **kw: {hit.url for hit in client.search("Quokka", lang="de", size=20, **kw)}  # noqa: E731
+
+    assert urls(since=date(2021, 3, 15), until=date(2021, 5, 15)) == {f"{base}/paged-{i}" for i in (2, 3, 4)}
+    assert urls(since=date(2021, 7, 1)) == {f"{base}/paged-6"}
+    assert urls(until=date(2021, 1, 15)) == {f"{base}/paged-0"}
+
+
+def test_paging_and_totals(corpus: tuple[Client, str]) -> None:
+    client, base = corpus
+    pages = [client.search("Quokka", lang="de", size=3, offset=offset) for offset in (0, 3, 6, 9)]
+
+    assert [p.total for p in pages] == [7, 7, 7, 7]
+    assert [len(p) for p in pages] == [3, 3, 1, 0]
+    seen = [hit.url for p in pages for hit in p]
+    assert sorted(seen) == sorted(f"{base}/paged-{i}" for i in range(7))
+    scores = [hit.score for hit in seen_hits(pages)]
+    assert scores == sorted(scores, reverse=True)
+
+
+def seen_hits(pages: list[Any]) -> list[Any]:
+    return [hit for p in pages for hit in p]
+
+
+def test_readq_search_on_the_command_line(corpus: tuple[Client, str]) -> None:
+    client, base = corpus
+    as_json = run(client, "search", "Quokka", "--lang", "de", "--size", "2", "--from", "2", "--since", "2021-01-01",
+                  "--json")
+    human = run(client, "search", "Gletscher", "--lang", "de")
+    bad_range = run(client, "search", "Quokka", "--since", "2024-02-01", "--until", "2024-01-01")
+    bad_lang = run(client, "search", "Quokka", "--lang", "xx")
+
+    assert as_json.returncode == SUCCESS, as_json.stderr
+    answer = json.loads(as_json.stdout)
+    assert answer["total"] == 7 and answer["offset"] == 2 and len(answer["hits"]) == 2
+    assert answer["languages"] == ["de"]
+    assert human.returncode == SUCCESS and "(and 1 similar)" in human.stdout and f"{base}/original" in human.stdout
+    assert bad_range.returncode == USAGE and "after --until" in bad_range.stderr
+    assert bad_lang.returncode == USAGE and "no analyzer for language(s) xx" in bad_lang.stderr
+
+
+# --- migration ------------------------------------------------------------------------------------------------------
+
+FORMER_MAPPING = {"dynamic": False, "properties": {
+    "url": {"type": "keyword"}, "title": {"type": "text"}, "text": {"type": "text"}, "lang": {"type": "keyword"},
+    "description": {"type": "text"}, "published": {"type": "date"}, "duplicate_of": {"type": "keyword"},
+}}
+
+
+@pytest.fixture
+def former_install(settings: Settings) -> Iterator[Client]:
+    """An installation made by the former readq: ``{alias}-000001`` of the standard-analyzer mapping, no pipeline,
+    holding three documents."""
+    prefix = f"{settings.index_prefix}-m{uuid.uuid4().hex[:6]}"
+    with Client(settings.model_copy(update={"index_prefix": prefix})) as client:
+        es, alias = client.runtime.es, client.settings.pages_alias
+        es.indices.create(index=f"{alias}-000001", mappings=FORMER_MAPPING,
+                          aliases={alias: {"is_write_index": True}})
+        for i, (title, text, lang) in enumerate([("Häuser", "Die Häuser der Stadt. " * 5, "de"),
+                                                 ("Chevaux", "Les chevaux sauvages. " * 5, "fr"),
+                                                 ("Runs", "She runs every day. " * 5, "en")]):
+            es.index(index=alias, id=f"doc-{i}", document={"url": f"http://m.example/{i}", "title": title,
+                                                           "text": text, "lang": lang})
+        es.indices.refresh(index=alias)
+        try:
+            yield client
+        finally:
+            drop_indices(client)
+
+
+def written_meanwhile(client: Client) -> None:
+    """What a worker does while the copy runs: a new page and a changed one, both into the old index."""
+    es, alias = client.runtime.es, client.settings.pages_alias
+    es.index(index=alias, id="doc-new", document={"url": "http://m.example/new", "title": "Ciudades",
+                                                  "text": "Las ciudades crecen. " * 5, "lang": "es"})
+    es.index(index=alias, id="doc-0", document={"url": "http://m.example/0", "title": "Häuser",
+                                                "text": "Die Häuser der Altstadt, geändert. " * 5, "lang": "de"})
+
+
+def assert_migrated(client: Client) -> None:
+    es, alias = client.runtime.es, client.settings.pages_alias
+    es.indices.refresh(index=alias)
+    assert write_index(es, alias) == f"{alias}-000002"
+    assert index_versions(es, alias) == {f"{alias}-000002": 2}  # the old index is gone
+    assert es.count(index=alias)["count"] == 4
+    assert "Altstadt" in es.get(index=alias, id="doc-0")["_source"]["text"]  # the change made during the copy
+    for query, lang, url in [("Haus", "de", "http://m.example/0"), ("cheval", "fr", "http://m.example/1"),
+                             ("ciudad", "es", "http://m.example/new")]:
+        assert [hit.url for hit in client.search(query, lang=lang)] == [url]
+
+
+def test_setup_migrate_moves_the_documents_to_a_new_index_behind_the_alias(former_install: Client) -> None:
+    client = former_install
+    assert client.search("Haus", lang="de").hits == []  # the former mapping knows no German
+    steps: list[str] = []
+
+    def on_step(name: str, detail: str) -> None:
+        steps.append(name)
+        if name == "swap":  # the copy is done, the alias not yet moved: writes still land in the old index
+            written_meanwhile(client)
+        # between the steps the alias always names exactly one index, so readers never see a gap
+        assert len(client.runtime.es.indices.get_alias(name=client.settings.pages_alias).body) == 1
+
+    migration = client.migrate(on_step=on_step)
+
+    assert steps == ["create", "copy", "swap", "catch-up", "delete"]
+    assert migration is not None and migration.target.endswith("-000002") and migration.copied == 5
+    assert_migrated(client)
+    assert client.migrate() is None  # nothing left to do
+    again = run(client, "setup", "--migrate", "--json")
+    assert again.returncode == SUCCESS and json.loads(again.stdout) == {"migration": None}
+
+
+@pytest.mark.parametrize("crash_at", ["create", "copy", "swap", "catch-up", "delete"])
+def test_a_migration_that_crashed_at_any_step_finishes_when_run_again(former_install: Client,
+                                                                      crash_at: str) -> None:
+    client = former_install
+
+    def on_step(name: str, detail: str) -> None:
+        if name == "swap":
+            written_meanwhile(client)
+        if name == crash_at:
+            raise RuntimeError(f"crash before {name}")
+
+    with pytest.raises(RuntimeError, match=f"crash before {crash_at}"):
+        client.migrate(on_step=on_step)
+    if crash_at in ("create", "copy"):  # the crash came before the swap, so the writes still land in the old index
+        written_meanwhile(client)
+    finished = run(client, "setup", "--migrate", "--json")
+
+    assert finished.returncode == SUCCESS, finished.stderr
+    assert_migrated(client)
