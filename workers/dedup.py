@@ -139,7 +139,8 @@ def find_originals(bands: BandIndex, es: Elasticsearch, alias: str, documents: l
 
 def _as_candidate(documents: list[dict[str, Any]], originals: list[str | None], i: int) -> dict[str, Any]:
     """An earlier document of the same group, as a candidate: its own original already decided."""
-    return {"url": documents[i]["url"], "minhash": documents[i]["minhash"], "duplicate_of": originals[i]}
+    return {"url": documents[i]["url"], "minhash": documents[i]["minhash"], "duplicate_of": originals[i],
+            "fetched_at": documents[i].get("fetched_at")}
 
 
 def _first_duplicated(document: dict[str, Any], candidates: list[dict[str, Any]], threshold: float) -> str | None:
