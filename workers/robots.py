@@ -89,7 +89,7 @@ class RobotsPolicy:
     def unavailable_until(self, url: str) -> float | None:
         """When the URL's origin, whose robots.txt could not be read, is asked again (epoch s); None if it is not
         waiting for that."""
-        key = f"{self.prefix}robots:{_origin(url)}"
+        key = self._key(_origin(url))
         with self.client.pipeline(transaction=False) as pipe:
             pipe.get(key)
             pipe.pttl(key)
@@ -98,7 +98,7 @@ class RobotsPolicy:
 
     def _cached_or_fetched(self, origin: str) -> bytes:
         """The cached robots.txt; if there is none, one worker fetches it while the others wait for it."""
-        key = f"{self.prefix}robots:{origin}"
+        key = self._key(origin)
         cached = self.client.get(key)
         if isinstance(cached, bytes):
             return cached
@@ -119,6 +119,9 @@ class RobotsPolicy:
             if isinstance(cached, bytes):
                 return cached
         raise RobotsPending(f"another worker is fetching {origin}/robots.txt")
+
+    def _key(self, origin: str) -> str:
+        return f"{self.prefix}robots:{origin}"
 
     def _fetch(self, origin: str) -> bytes:
         try:

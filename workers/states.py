@@ -15,7 +15,7 @@ from typing import Any
 
 from workers import metrics
 from workers.indexer import Action, BulkIndexer
-from workers.progress import FINAL_STATES, ProgressTracker, State
+from workers.progress import ProgressTracker, State
 from workers.seen import SeenSet
 from workers.urls import domain_of, url_id
 
@@ -41,12 +41,11 @@ class StateRecorder:
                            "version_type": "external_gte"}}, record)
 
     def record(self, url: str, batch: str, state: State, *, stage: str, **details: Any) -> None:
-        """Move the URL to ``state`` in Redis now; queue the status record of a final state for the next bulk
-        request."""
+        """Move the URL to a final ``state`` in Redis now; queue its status record for the next bulk request (the
+        stages record nothing else: in-flight states are the producer's and Redis's alone)."""
         doc_id = url_id(url)
         self.progress.move(batch, doc_id, state)
-        if state in FINAL_STATES:
-            self.status_writer.submit([self.status_action(url, batch, state, stage=stage, doc_id=doc_id, **details)])
+        self.status_writer.submit([self.status_action(url, batch, state, stage=stage, doc_id=doc_id, **details)])
         self.log_outcome(url, batch, state, stage=stage, **details)
         if state is State.SKIPPED:
             metrics.PAGES_SKIPPED.labels(reason=details.get("reason") or "unknown").inc()
