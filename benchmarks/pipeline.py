@@ -2,8 +2,8 @@
 
 Scenarios (``--only``, comma-separated; all by default):
 
-- ceiling: the N pages turned into documents in-process on every core (extraction and ``build_document``; no
-           queue, no network, no index), with the CPU it took per page;
+- ceiling: the N pages turned into documents in-process on every core (``page_document``: decoding,
+           extraction, the document and its fingerprint; no queue, no network, no index), with its CPU per page;
 - peer:    the same N pages through what a user would build instead (``benchmarks/peer.py``: Scrapy, extraction
            in ``parse``, ``helpers.bulk`` to a fresh index), one Scrapy process per core with an equal share;
 - readq:   N pages through a real ``readq worker``, with per-stage task runtimes and queue waits (Celery task
@@ -12,9 +12,8 @@ Scenarios (``--only``, comma-separated; all by default):
 - naive:   the same N pages through ``benchmarks/naive.py`` (one chain per URL, HTML in the messages, one
            ``es.index(refresh=True)`` per document, default prefork worker);
 - enqueue: ``Client.enqueue`` of 100,000 distinct URLs with no worker running, and Redis memory per queued URL;
-- slow:    every response (robots.txt too) delayed by --latency (1 s) from --slow-hosts servers; one fetch worker
-           process with --slow-threads threads (256), alone: pages fetched per second and peak concurrent requests; then
-           an extract+index worker finishes the batch.
+- slow:    every response (robots.txt too) delayed by --latency (1 s) from --slow-hosts servers; one worker with
+           --slow-threads threads (256): pages fetched per second and peak concurrent requests.
 
 Everything runs on 127.0.0.1: a redis-server of its own (unless --redis-url), noida-db (unless READQ_ES_URL is
 set), many local HTTP servers (one port = one host for readq's politeness rules, which stay at their defaults)
@@ -56,9 +55,8 @@ from benchmarks.support import commands_run, delete_prefix, prefix_memory, stop_
 from config.settings import Settings
 from readq import Client
 from tests.support.services import NoidaElasticsearch, WorkerProcess, drop_indices, free_port, wait_for
-from workers.decoding import decode_html
 from workers.dedup import BandIndex, find_originals
-from workers.documents import build_document
+from workers.documents import page_document
 from workers.errors import ReadqError
 from workers.extractor import Extractor
 
@@ -98,16 +96,15 @@ def load_pages(corpus: Path | None) -> list[bytes]:
 # ceiling ---------------------------------------------------------------------------------------------------------
 
 def _extract(body: bytes) -> tuple[bool, float]:
-    """What the extract task computes for a page, without its Redis, Elasticsearch and queue round trips; whether
+    """What an extraction process computes for a page, without the fetch, Redis, Elasticsearch and queue; whether
     it made a document, and the CPU seconds it took."""
     url = "http://bench.test/"
     started = time.process_time()
     try:
-        extraction = _extractor().extract(decode_html(body, None), url)
+        page_document(_extractor(), body, content_type=None, url=url, final_url=url,
+                      fetched_at="2026-01-01T00:00:00+00:00", http_status=200, batch="b")
     except ReadqError:
         return False, time.process_time() - started
-    build_document(url=url, final_url=url, fetched_at="2026-01-01T00:00:00+00:00", http_status=200, batch="b",
-                   extraction=extraction)
     return True, time.process_time() - started
 
 
@@ -186,16 +183,14 @@ class Workers:
     log: Path
     rss: RssSampler = field(default_factory=lambda: RssSampler({}).start())
     processes: list[WorkerProcess] = field(default_factory=list)
-    celery_workers: int = 0
 
-    def start(self, *args: str, stages: int = 3) -> None:
-        """Start ``readq worker ARGS``; return when its ``stages`` Celery workers answer."""
+    def start(self, *args: str) -> None:
+        """Start ``readq worker ARGS``; return when its Celery worker answers."""
         worker = WorkerProcess(self.client.settings, self.log, list(args)).start()
         self.processes.append(worker)
         assert worker.process is not None
         self.rss.add_root(f"readq worker {len(self.processes) - 1}", worker.process.pid)
-        self.celery_workers += stages
-        wait_for(lambda: len(self.client.workers(timeout=0.5)) >= self.celery_workers, "readq workers", 90)
+        wait_for(lambda: len(self.client.workers(timeout=0.5)) >= len(self.processes), "readq workers", 90)
 
 
 @contextmanager
@@ -335,24 +330,21 @@ def run_enqueue(bench: Bench, n: int) -> Figures:
 # slow servers ----------------------------------------------------------------------------------------------------
 
 def run_slow(bench: Bench, n: int, hosts: int, latency: float, threads: int) -> Figures:
-    """One fetch worker process against servers that take ``latency`` s per response, alone (so that the figure is
-    the fetch stage's, not the CPU left over by extraction on the same cores); then an extract+index worker
-    finishes the batch."""
+    """One worker against servers that take ``latency`` s per response: how many requests its threads keep in
+    flight, and pages fetched per second."""
     with ServerFarm(bench.pages, hosts, latency) as farm, \
             readq_workers(bench.settings("benchslow"), bench.workdir / "slow.log") as workers:
-        workers.start("--queues", "fetch", "--concurrency", str(threads), stages=1)
+        workers.start("--concurrency", str(threads))
         client = workers.client
         with observed(bench, workers) as fetching:
             farm.stats.reset()
             started = time.perf_counter()
             batch = client.enqueue(farm.urls(n), f"slow-{uuid.uuid4().hex[:6]}").batch
-            wait_for(lambda: (p := client.progress(batch)) and not p.queued, "the slow fetches", WAIT_LIMIT, 0.2)
+            progress = wait_for(lambda: (p := client.progress(batch)) and p.finished and p, "the slow batch",
+                                WAIT_LIMIT, 0.2)
+            total_s = time.perf_counter() - started
             stats = farm.stats
             fetch_s = (stats.last_page_at or started) - started
-        workers.start("--queues", "extract,index", stages=2)
-        progress = wait_for(lambda: (p := client.progress(batch)) and p.finished and p, "the slow batch",
-                            WAIT_LIMIT, 0.2)
-        total_s = time.perf_counter() - started
     return {"fetched_pages_per_s": stats.pages_served / fetch_s if fetch_s else 0.0, "fetch_s": fetch_s,
             "pages_fetched": stats.pages_served, "failed": progress.failed,
             "peak_concurrent_requests": stats.peak_in_flight, "pages_per_s": n / total_s, "seconds": total_s,

@@ -14,10 +14,9 @@ from config.settings import Settings, get_settings
 
 
 class Queue(StrEnum):
-    """One queue per stage, so I/O-bound fetching and CPU-bound extraction scale apart."""
+    """Page messages wait in ``fetch``; a document waits in ``index`` only while Elasticsearch is away."""
 
     FETCH = "fetch"
-    EXTRACT = "extract"
     INDEX = "index"
 
 
@@ -25,7 +24,6 @@ RESTORE_SCANS_PER_TIMEOUT = 40
 
 TASK_ROUTES = {
     "readq.fetch": {"queue": Queue.FETCH.value},
-    "readq.extract": {"queue": Queue.EXTRACT.value},
     "readq.index": {"queue": Queue.INDEX.value},
 }
 
@@ -67,7 +65,7 @@ def celery_config(settings: Settings) -> dict[str, object]:
 
 def create_app(settings: Settings | None = None) -> Celery:
     use_for_redis_urls()
-    celery_app = Celery("readq", include=["tasks.fetch", "tasks.extract", "tasks.index"])
+    celery_app = Celery("readq", include=["tasks.fetch", "tasks.index"])
     celery_app.conf.update(celery_config(settings or get_settings()))
     return celery_app
 

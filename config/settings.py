@@ -33,19 +33,17 @@ class Settings(BaseSettings):
 
     # Broker and reliability
     visibility_timeout: int = 3600  # s; longer than any task, retry countdown or ETA
-    fetch_concurrency: int = 256  # threads per fetch worker process: requests in flight while servers are slow
-    extract_concurrency: int | None = None  # processes per extract worker; None = one per core
-    index_concurrency: int = 64  # threads per index worker: index tasks that can share one _bulk
+    fetch_concurrency: int = 256  # threads per worker: pages under way (fetching, extracting, indexing)
+    extract_concurrency: int | None = None  # extraction processes per worker; None = one per core
+    extract_pages_per_process: int = 1000  # an extraction process is replaced after this many pages
     max_retries: int = 3
     index_max_retries: int = 30  # an Elasticsearch outage is retried longer: up to ~30 min at 60 s backoff
     sweep_interval: int = 60  # s between checks for URLs whose task message was lost (worker killed); 0: off
     max_redeliveries: int = 2  # a task whose worker died more often than this fails as "worker_lost"
-    extract_memory_limit_mb: int = 1024  # resident size at which an extract child is killed; 0: no limit
+    extract_memory_limit_mb: int = 1024  # resident size that ends an extraction process (and fails its page); 0: none
     retry_backoff_max: int = 600  # s
-    extract_time_limit: float = 60.0  # s, hard limit per page; the soft limit is 5 s earlier
-    page_ttl: int = 86400  # s a fetched body waits in Redis for the extract stage
+    extract_time_limit: float = 60.0  # s, hard limit per page: its extraction process is replaced past it
     batch_ttl: int = 7 * 86400  # s batch counters are kept after their last change
-    worker_max_memory_per_child: int = 400_000  # KiB; an extract child above it is replaced after its task
 
     # Fetching
     user_agent: str = "readq/0.1 (+https://github.com/readq/readq)"
@@ -114,14 +112,14 @@ class Settings(BaseSettings):
 
     @property
     def redis_pool_size(self) -> int:
-        """Connections a worker process's Redis clients may open: one per task thread (the most threads a stage
-        runs), plus the consumer, events, control and readq's own background threads."""
-        return max(self.fetch_concurrency, self.index_concurrency) + 10
+        """Connections a worker process's Redis clients may open: one per task thread, plus the consumer, events,
+        control and readq's own background threads."""
+        return self.fetch_concurrency + 10
 
     @property
     def extract_budget(self) -> float:
         """Seconds the extractor gives one page before it stops it as ``failed: timeout``: 10 s under the hard
-        limit, so that Celery's soft limit (5 s under it) stays a backstop."""
+        limit, so that a page stops itself and its process need not be replaced."""
         return max(0.5, self.extract_time_limit - 10)
 
     @property

@@ -22,7 +22,7 @@ from elasticsearch import ApiError, TransportError
 from config.settings import Settings
 from readq._client import Client
 from workers.errors import ServiceUnavailable
-from workers.launcher import STAGES, Supervisor, flower_command, flower_env, worker_command, worker_env
+from workers.launcher import Supervisor, flower_command, flower_env, worker_command, worker_env
 from workers.masking import mask_secrets
 
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -50,11 +50,9 @@ def run_dev(settings: Settings, *, state_dir: Path, say: Callable[[str], None]) 
         created = client.install_templates()
         say(f"index templates installed (new indices: {', '.join(created) or 'none'})")
         base_env = {**os.environ, "READQ_HOST_RATE_LIMITS": json.dumps(dev_rate_limits(settings))}
-        for stage in STAGES:
-            supervisor.start(f"{stage} worker", worker_command(stage, settings),
-                             env=worker_env(stage, settings, base_env))
+        supervisor.start("worker", worker_command(settings), env=worker_env(settings, base_env))
         supervisor.start("flower", flower_command(settings), env=flower_env(settings, os.environ))
-        say(f"workers started for {', '.join(STAGES)}; Flower at http://127.0.0.1:{settings.flower_port}")
+        say(f"worker started; Flower at http://127.0.0.1:{settings.flower_port}")
         say("pages on this machine (127.0.0.1, localhost, [::1]) are fetched at up to "
             f"{LOOPBACK_REQUESTS_PER_SECOND:g} requests/s per host, other hosts at READQ_HOST_REQUESTS_PER_SECOND")
         say("queue with `readq enqueue URL --wait`, search with `readq search WORDS`; Ctrl-C stops everything")

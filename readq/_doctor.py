@@ -87,6 +87,6 @@ def _worker_checks(client: Client) -> list[Check]:
     return [
         Check(f"workers {queue}", OK, f"{len(names)} consuming: {', '.join(names)}") if names else
         Check(f"workers {queue}", FAIL, f"no worker consumes the {queue} queue ({depths.get(queue, 0)} waiting)",
-              f"start one: `readq worker --queues {queue}` (or `readq worker` for every stage)")
+              "start one: `readq worker`")
         for queue, names in consumers.items()
     ]

@@ -10,8 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from config.settings import get_settings
-from workers.decoding import decode_html
-from workers.documents import build_document, public_view
+from workers.documents import page_document, public_view
 from workers.errors import BodyTooLarge, ReadqError
 from workers.extractor import Extractor
 from workers.fetcher import Fetcher
@@ -46,19 +45,18 @@ def extract_source(source: str) -> dict[str, Any]:
         if source.startswith(("http://", "https://")):
             url = normalize_url(source)
             page = fetcher.fetch(url)
-            html = decode_html(page.body, page.content_type)
+            body, content_type = page.body, page.content_type
             final_url, fetched_at, status = page.final_url, page.fetched_at, page.status
         else:
             path = Path(source).resolve()
-            html = decode_html(read_page_file(path, fetcher.max_body_bytes), None)
+            body, content_type = read_page_file(path, fetcher.max_body_bytes), None
             url = final_url = path.as_uri()
             fetched_at = datetime.fromtimestamp(path.stat().st_mtime, UTC).isoformat(timespec="seconds")
             status = None
-        extraction = extractor.extract(html, final_url)
+        document = page_document(extractor, body, content_type=content_type, url=url, final_url=final_url,
+                                 fetched_at=fetched_at, http_status=status, batch=None, fingerprint=False)
     except ReadqError as exc:
         return {"source": source, "error": str(exc), "reason": exc.reason}
     except OSError as exc:
         return {"source": source, "error": str(exc), "reason": "unreadable_file"}
-    document = build_document(url=url, final_url=final_url, fetched_at=fetched_at, http_status=status,
-                              batch=None, extraction=extraction, fingerprint=False)
     return {"source": source, **public_view(document)}

@@ -75,7 +75,7 @@ def health_problems(workers: dict[str, list[str]], elasticsearch_ok: bool, neede
         problems.append("no readq worker answers; the batch waits until one runs (`readq worker`)")
     elif missing:
         problems.append(f"no worker consumes the {', '.join(missing)} queue(s); the batch waits there "
-                        f"(`readq worker --queues {','.join(missing)}`)")
+                        "(start one with `readq worker`)")
     if not elasticsearch_ok:
         problems.append("Elasticsearch does not answer; index tasks retry until it is back")
     return problems

@@ -20,7 +20,6 @@ import click
 from config.settings import get_settings
 from readq import _exit_codes as exit_codes
 from workers.errors import ReadqError, RefusedURL
-from workers.launcher import STAGES
 from workers.masking import mask_secrets
 
 # The engines load when a command needs them, so that `readq extract` and `--help` start fast.
@@ -517,46 +516,43 @@ def extract(sources: tuple[str, ...], jobs: int | None, as_json: bool) -> None:
 
 
 @cli.command()
-@click.option("--queues", "-Q", help=f"Comma-separated stages to run ({', '.join(STAGES)}); default: all.")
-@click.option("--concurrency", "-c", type=click.IntRange(1, 4096), help="Threads or processes per stage worker.")
+@click.option("--concurrency", "-c", type=click.IntRange(1, 4096),
+              help="Pages under way at once (threads; READQ_FETCH_CONCURRENCY).")
+@click.option("--processes", "-p", type=click.IntRange(1, 1024),
+              help="Extraction processes (READQ_EXTRACT_CONCURRENCY; default: one per core).")
 @click.option("--loglevel", "-l", default="INFO", show_default=True)
 @click.option("--check", is_flag=True,
-              help="Start nothing: exit 0 if a worker on this host consumes each of the stages, 1 if not (a "
-                   "container health check).")
+              help="Start nothing: exit 0 if a readq worker on this host answers, 1 if not (a container health "
+                   "check).")
 @json_option
-def worker(queues: str | None, concurrency: int | None, loglevel: str, check: bool, as_json: bool) -> None:
-    """Run Celery workers: each stage in the pool that suits it, supervised together until Ctrl-C or SIGTERM
-    (then each finishes its running tasks, for as long as the stage's longest task may take).
+def worker(concurrency: int | None, processes: int | None, loglevel: str, check: bool, as_json: bool) -> None:
+    """Run a readq worker until Ctrl-C or SIGTERM (then it finishes the pages under way, for as long as one page
+    may take). Each worker fetches, extracts (in processes of its own) and indexes; run more of them, on this
+    machine or others, to go faster.
 
     \b
     Example:
-        readq worker                     # fetch, extract and index
-        readq worker -Q extract -c 4     # only extraction, 4 processes
-        readq worker --check -Q fetch    # is this host's fetch worker answering?
+        readq worker                     # threads per READQ_FETCH_CONCURRENCY, a process per core
+        readq worker -c 64 -p 4          # 64 pages under way, 4 extraction processes
+        readq worker --check             # does this host's worker answer?
     """
     from workers.launcher import Supervisor, stop_grace_seconds, worker_command, worker_env
 
-    stages = [s.strip() for s in queues.split(",")] if queues else list(STAGES)
-    unknown = sorted(set(stages) - set(STAGES))
-    if unknown:
-        raise click.UsageError(f"unknown stage(s) {', '.join(unknown)}; stages are {', '.join(STAGES)}")
     settings = get_settings()
     if check:
-        _check_local_workers(stages, as_json)
+        _check_local_workers(as_json)
         return
-    supervisor = Supervisor(stop_grace=stop_grace_seconds(stages, settings))
-    commands = {stage: worker_command(stage, settings, concurrency=concurrency, loglevel=loglevel)
-                for stage in stages}
-    emit({"workers": commands}, as_json,
-         lambda: click.echo(f"starting {', '.join(stages)} worker(s); Ctrl-C stops them", err=True))
-    for stage, command in commands.items():
-        env = worker_env(stage, settings, os.environ, concurrency=concurrency)
-        supervisor.start(f"{stage} worker", command, env=env)
+    supervisor = Supervisor(stop_grace=stop_grace_seconds(settings))
+    command = worker_command(settings, concurrency=concurrency, loglevel=loglevel)
+    emit({"worker": command}, as_json, lambda: click.echo("starting a readq worker; Ctrl-C stops it", err=True))
+    supervisor.start("worker", command, env=worker_env(settings, os.environ, concurrency=concurrency,
+                                                      processes=processes))
     sys.exit(supervisor.run())
 
 
-def _check_local_workers(stages: list[str], as_json: bool) -> None:
-    """Exit 0 when a worker of this host (Celery names it ``...@hostname``) answers for every stage, 1 if not."""
+def _check_local_workers(as_json: bool) -> None:
+    """Exit 0 when a worker of this host (Celery names it ``...@hostname``) consumes every readq queue."""
+    from config.celery import Queue
     from readq._client import Client
 
     with Client(get_settings()) as client:
@@ -564,10 +560,10 @@ def _check_local_workers(stages: list[str], as_json: bool) -> None:
         host = socket.gethostname()
         here = {name: queues for name, queues in client.workers(timeout=WORKER_CHECK_TIMEOUT).items()
                 if name.rpartition("@")[2] == host}
-    missing = [stage for stage in stages if not any(stage in queues for queues in here.values())]
+    missing = [queue.value for queue in Queue if not any(queue.value in queues for queues in here.values())]
     emit({"host": host, "workers": here, "missing": missing}, as_json, lambda: click.echo(
-        f"no worker on {host} answers for {', '.join(missing)}" if missing
-        else f"ok: {', '.join(sorted(here))} answer for {', '.join(stages)}", err=bool(missing)))
+        f"no worker on {host} consumes {', '.join(missing)}" if missing
+        else f"ok: {', '.join(sorted(here))} answer", err=bool(missing)))
     if missing:
         sys.exit(exit_codes.UNAVAILABLE)
 

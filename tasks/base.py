@@ -16,7 +16,7 @@ from celery import Task
 from celery.exceptions import Retry, SoftTimeLimitExceeded, TimeLimitExceeded
 
 from config.settings import get_settings
-from tasks.runtime import get_runtime, memory_kill_key
+from tasks.runtime import get_runtime
 from workers.errors import RETRYABLE_ERRORS, SKIP_ERRORS, MemoryLimitExceeded, ReadqError
 from workers.progress import State
 from workers.urls import url_id
@@ -40,14 +40,15 @@ class ReadqTask(Task):  # type: ignore[misc]
 
     def __call__(self, url: str, batch: str, *args: Any, **kwargs: Any) -> Any:
         if self._redelivered_too_often():
-            reason, error = self._why_workers_died()
-            get_runtime().recorder.record(url, batch, State.FAILED, stage=self.stage, reason=reason, error=error,
-                                          attempts=self.request.retries + 1)
-            return {"state": State.FAILED.value, "reason": reason}
+            error = (f"the worker died {_settings.max_redeliveries + 1} times while handling this URL (killed by "
+                     "the system or an operator, or a crash)")
+            get_runtime().recorder.record(url, batch, State.FAILED, stage=self.stage, reason="worker_lost",
+                                          error=error, attempts=self.request.retries + 1)
+            return {"state": State.FAILED.value, "reason": "worker_lost"}
         try:
             return self.run(url, batch, *args, **kwargs)
         except SKIP_ERRORS as exc:
-            get_runtime().recorder.record(url, batch, State.SKIPPED, stage=self.stage, reason=exc.reason,
+            get_runtime().recorder.record(url, batch, State.SKIPPED, stage=stage_of(exc, self.stage), reason=exc.reason,
                                           error=str(exc))
             return {"state": State.SKIPPED.value, "reason": exc.reason}
         except Retry:
@@ -57,11 +58,10 @@ class ReadqTask(Task):  # type: ignore[misc]
         except MemoryError:
             # Celery re-raises a task's MemoryError in the worker's main process, which stops the whole worker;
             # recorded here it fails this URL alone (the page's objects are already freed by now).
-            return self._failed(url, batch, MemoryLimitExceeded("the worker process ran out of memory handling "
-                                                                "this page"))
+            return self._failed(url, batch, MemoryLimitExceeded("the worker ran out of memory handling this page"))
 
     def _failed(self, url: str, batch: str, exc: ReadqError) -> dict[str, str]:
-        get_runtime().recorder.record(url, batch, State.FAILED, stage=self.stage, reason=exc.reason,
+        get_runtime().recorder.record(url, batch, State.FAILED, stage=stage_of(exc, self.stage), reason=exc.reason,
                                       error=str(exc) or repr(exc), attempts=self.request.retries + 1,
                                       http_status=getattr(exc, "status", None))
         return {"state": State.FAILED.value, "reason": exc.reason}
@@ -78,14 +78,6 @@ class ReadqTask(Task):  # type: ignore[misc]
             redeliveries = int(pipe.execute()[0])
         return redeliveries > _settings.max_redeliveries
 
-    def _why_workers_died(self) -> tuple[str, str]:
-        deaths = _settings.max_redeliveries + 1
-        if get_runtime().redis.exists(memory_kill_key(self.request.id)):
-            return "memory_limit", (f"the worker process passed READQ_EXTRACT_MEMORY_LIMIT_MB "
-                                    f"({_settings.extract_memory_limit_mb} MB) handling this page and was killed")
-        return "worker_lost", (f"the worker process died {deaths} times while handling this URL "
-                               "(killed by the time limit, the system or a crash)")
-
     def retry(self, *args: Any, exc: BaseException | None = None, countdown: float | None = None,
               **kwargs: Any) -> Any:
         """Celery's retry, waiting at least as long as the error asks (Retry-After, robots.txt try-later)."""
@@ -94,7 +86,8 @@ class ReadqTask(Task):  # type: ignore[misc]
             countdown = min(max(asked, countdown or 0), self.retry_backoff_max)
         if exc is not None and self.max_retries is not None and self.request.retries < self.max_retries:
             url, batch = self.request.args[0], self.request.args[1]  # what `readq get URL` says while it waits
-            get_runtime().retries.record(url, url_id(url), batch, stage=self.stage, reason=failure_reason(exc),
+            get_runtime().retries.record(url, url_id(url), batch, stage=stage_of(exc, self.stage),
+                                         reason=failure_reason(exc),
                                          error=str(exc) or repr(exc), attempt=self.request.retries + 1,
                                          countdown=countdown or 0)
         return super().retry(*args, exc=exc, countdown=countdown, **kwargs)
@@ -104,7 +97,8 @@ class ReadqTask(Task):  # type: ignore[misc]
     ) -> None:
         url, batch = args[0], args[1]
         get_runtime().recorder.record(
-            url, batch, State.FAILED, stage=self.stage, reason=failure_reason(exc), error=str(exc) or repr(exc),
+            url, batch, State.FAILED, stage=stage_of(exc, self.stage), reason=failure_reason(exc),
+            error=str(exc) or repr(exc),
             attempts=self.request.retries + 1, http_status=getattr(exc, "status", None),
         )
 
@@ -115,3 +109,8 @@ def failure_reason(exc: BaseException) -> str:
     if isinstance(exc, SoftTimeLimitExceeded | TimeLimitExceeded):
         return "timeout"
     return "internal_error"
+
+
+def stage_of(exc: BaseException, default: str) -> str:
+    """The stage a readq error names itself, else the task's."""
+    return (exc.stage if isinstance(exc, ReadqError) else None) or default

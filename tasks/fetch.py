@@ -1,20 +1,25 @@
-"""Stage 1: fetch the page politely, leave its body in Redis, hand a claim check to the extract stage."""
+"""The page task: fetch the page politely, extract it in the worker's extraction processes, write its document.
+
+One message carries a page from the queue to Elasticsearch and is acknowledged once Elasticsearch has the
+document; a worker that dies on the way leaves it unacknowledged, and Redis gives it back.
+"""
 
 from __future__ import annotations
 
 from config.celery import app
 from tasks.base import ReadqTask
+from tasks.index import index, write_document
 from tasks.runtime import get_runtime
 from workers import metrics
-from workers.documents import PageRef
+from workers.errors import ElasticsearchUnavailable
 from workers.polite import Deferral
 from workers.progress import State
-from workers.urls import url_id
 
 
 @app.task(base=ReadqTask, name="readq.fetch", bind=True, stage="fetch")
 def fetch(self: ReadqTask, url: str, batch: str, slot_at: float | None = None) -> None:
     runtime = get_runtime()
+    recorder = runtime.recorder
     outcome = runtime.polite.fetch(url, batch, slot_at=slot_at)
     if isinstance(outcome, Deferral):
         metrics.PAGES_FETCHED.labels(outcome="deferred").inc()
@@ -27,15 +32,22 @@ def fetch(self: ReadqTask, url: str, batch: str, slot_at: float | None = None) -
     metrics.FETCH_BYTES.observe(len(page.body))
     metrics.PAGES_FETCHED.labels(outcome="not_modified" if page.status == 304 else "ok").inc()
     if page.status == 304:
-        runtime.recorder.record(url, batch, State.UNCHANGED, stage="fetch", http_status=304,
-                                fetch_ms=page.elapsed_ms)
+        recorder.record(url, batch, State.UNCHANGED, stage="fetch", http_status=304, fetch_ms=page.elapsed_ms)
         return
-    ref = PageRef(
-        url=url, batch=batch, final_url=page.final_url, status=page.status, content_type=page.content_type,
-        fetched_at=page.fetched_at, body_key=runtime.pages.put(url_id(url), page.body),
-        etag=page.etag, last_modified=page.last_modified, previous_hash=previous.content_hash if previous else None,
-    )
-    runtime.recorder.log_outcome(url, batch, State.FETCHED, stage="fetch", http_status=page.status,
-                                 fetch_ms=page.elapsed_ms)
-    # By name: the extract module imports this one to re-fetch pages whose body expired.
-    app.signature("readq.extract").apply_async(args=(url, batch, ref.to_dict()), argsrepr=repr((url, batch)))
+    recorder.log_outcome(url, batch, State.FETCHED, stage="fetch", http_status=page.status, fetch_ms=page.elapsed_ms)
+
+    extracted = runtime.extraction.document(page, url=url, batch=batch)
+    document = extracted.document
+    metrics.EXTRACT_SECONDS.observe(extracted.seconds)
+    recorder.log_outcome(url, batch, "extracted", stage="extract", extract_ms=round(extracted.seconds * 1000),
+                         lang=document["lang"], chars=len(document["text"]))
+    if previous is not None and document["content_hash"] == previous.content_hash:
+        recorder.record(url, batch, State.UNCHANGED, stage="extract", http_status=page.status)
+        return
+
+    try:
+        write_document(runtime, url, batch, document)
+    except ElasticsearchUnavailable as exc:
+        # The document waits in the index queue, retried there with the index stage's patience.
+        recorder.log_outcome(url, batch, "index_deferred", stage="index", error=str(exc))
+        index.apply_async(args=(url, batch, document), argsrepr=repr((url, batch)))

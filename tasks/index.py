@@ -1,5 +1,10 @@
-"""Stage 3: link the document to the page it duplicates, if any, then write it through the group-commit bulk
-indexer; return only once Elasticsearch has it."""
+"""Writing a page's document: link it to the page it duplicates, if any, then write it through the group-commit
+bulk indexer, returning once Elasticsearch has it.
+
+The page task calls :func:`write_document` itself; the ``readq.index`` task carries a document only when
+Elasticsearch was away at that moment, so that the page waits in the index queue instead of being fetched and
+extracted again.
+"""
 
 from __future__ import annotations
 
@@ -13,15 +18,13 @@ from workers import metrics
 from workers.documents import document_id
 from workers.errors import DuplicateContent
 from workers.progress import State
+from workers.runtime import Runtime
 
 _settings = get_settings()
 WAIT_FOR_BULK = _settings.es_request_timeout + _settings.bulk_flush_ms / 1000 + 5  # s
 
 
-@app.task(base=ReadqTask, name="readq.index", bind=True, stage="index", max_retries=_settings.index_max_retries,
-          retry_backoff_max=min(60, _settings.visibility_timeout // 2))
-def index(self: ReadqTask, url: str, batch: str, document: dict[str, Any]) -> None:
-    runtime = get_runtime()
+def write_document(runtime: Runtime, url: str, batch: str, document: dict[str, Any]) -> None:
     recorder = runtime.recorder
     original = runtime.duplicates.find(document, timeout=WAIT_FOR_BULK)
     if original is not None:
@@ -35,3 +38,9 @@ def index(self: ReadqTask, url: str, batch: str, document: dict[str, Any]) -> No
     recorder.progress.move(batch, document_id(document), State.INDEXED)
     metrics.PAGES_INDEXED.inc()
     recorder.log_outcome(url, batch, State.INDEXED, stage="index")
+
+
+@app.task(base=ReadqTask, name="readq.index", bind=True, stage="index", max_retries=_settings.index_max_retries,
+          retry_backoff_max=min(60, _settings.visibility_timeout // 2))
+def index(self: ReadqTask, url: str, batch: str, document: dict[str, Any]) -> None:
+    write_document(get_runtime(), url, batch, document)

@@ -1,7 +1,7 @@
-"""The worker process's one :class:`~workers.runtime.Runtime`, rebuilt after a fork, flushed at shutdown; and
-what a worker process sets up when it starts: index templates, its metrics exporter, its log format.
+"""The worker process's one :class:`~workers.runtime.Runtime`, closed at shutdown; and what a worker sets up
+when it starts: index templates, its extraction processes, its metrics exporter, its log format.
 
-Clients and flusher threads do not survive a fork, so a prefork child that finds its parent's runtime builds a
+Clients and flusher threads do not survive a fork, so a forked process that finds its parent's runtime builds a
 fresh one.
 """
 
@@ -18,11 +18,7 @@ from celery import current_app
 from celery.signals import (
     after_setup_logger,
     after_setup_task_logger,
-    task_postrun,
-    task_prerun,
     worker_init,
-    worker_process_init,
-    worker_process_shutdown,
     worker_ready,
     worker_shutdown,
 )
@@ -35,7 +31,6 @@ from config.settings import get_settings
 from workers import metrics
 from workers.elastic import install_templates
 from workers.masking import MASKING_FILTER
-from workers.memory import MemoryWatchdog
 from workers.queues import queue_depths
 from workers.runtime import Runtime
 from workers.sweeper import LostTaskSweeper
@@ -43,10 +38,7 @@ from workers.sweeper import LostTaskSweeper
 logger = logging.getLogger(__name__)
 QUEUE_SAMPLE_SECONDS = 5.0
 
-MEMORY_KILL_MEMORY_SECONDS = 86400
-
 _runtime: tuple[int, Runtime] | None = None
-_running_task: str | None = None  # in a prefork child, which runs one task at a time
 
 
 def get_runtime() -> Runtime:
@@ -128,52 +120,14 @@ def _log_format(logger: logging.Logger, **_: Any) -> None:
     logging.getLogger("elastic_transport").setLevel(logging.WARNING)
 
 
-def memory_kill_key(task_id: str) -> str:
-    """Where a child killed by its memory limit leaves the id of the task it was running."""
-    return f"{get_settings().redis_prefix}memory-kill:{task_id}"
-
-
-@worker_process_init.connect
-def _limit_child_memory(**_: object) -> None:
-    """A prefork child (the extract stage) is killed when it passes its memory limit, so that a page that makes
-    extraction balloon fails alone (``memory_limit``, after its redeliveries) instead of taking the machine."""
-    limit_mb = get_settings().extract_memory_limit_mb
-    if limit_mb:
-        # Only such a child needs to know which task it runs (one at a time), to say which one it was killed in.
-        task_prerun.connect(_task_started, weak=False)
-        task_postrun.connect(_task_ended, weak=False)
-        MemoryWatchdog(limit_mb * 1024 * 1024, on_exceeded=_note_memory_kill).start()
-
-
-def _task_started(task_id: str | None = None, **_: object) -> None:
-    global _running_task
-    _running_task = task_id
-
-
-def _task_ended(**_: object) -> None:
-    global _running_task
-    _running_task = None
-
-
-def _note_memory_kill(resident: int) -> None:
-    task_id = _running_task
-    logger.error("pool child %d killed: %d MB resident, above READQ_EXTRACT_MEMORY_LIMIT_MB (task %s)",
-                 os.getpid(), resident // 2**20, task_id)
-    if task_id:
-        get_runtime().redis.set(memory_kill_key(task_id), resident, ex=MEMORY_KILL_MEMORY_SECONDS)
-
-
-@worker_process_shutdown.connect
-def _child_gone(pid: int | None = None, **_: object) -> None:
-    metrics.mark_process_dead(pid or os.getpid())
-    _flush_runtime()
+@worker_ready.connect
+def _start_extraction(**_: object) -> None:
+    """Before the first page, so that the first pages do not wait for the fork server."""
+    get_runtime().extraction.start()
 
 
 @worker_shutdown.connect
-def _flush_on_shutdown(**_: object) -> None:
-    _flush_runtime()
-
-
-def _flush_runtime() -> None:
+def _close_runtime(**_: object) -> None:
+    """After the running tasks finished (a warm shutdown waits for them): flush the writers, stop the processes."""
     if _runtime is not None and _runtime[0] == os.getpid():
         _runtime[1].close()

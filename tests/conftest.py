@@ -86,9 +86,8 @@ def settings(es_url: str, namespace: str) -> Settings:
         retry_backoff_max=2,
         bulk_flush_ms=100,
         status_flush_ms=200,
-        fetch_concurrency=8,
+        fetch_concurrency=16,
         extract_concurrency=2,
-        index_concurrency=16,
         read_timeout=5,
         fetch_deadline=10,
         host_requests_per_second=200,  # politeness has tests of its own; here it would only slow things down
@@ -113,11 +112,11 @@ def site() -> Iterator[LocalSite]:
 
 @pytest.fixture(scope="session")
 def workers(settings: Settings, client: Client, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Client]:
-    """readq's three stage workers running against the test namespace."""
+    """A readq worker running against the test namespace."""
     log_path = tmp_path_factory.mktemp("logs") / "worker.log"
     process = WorkerProcess(settings, log_path).start()
     try:
-        wait_for(lambda: len(client.workers(timeout=0.5)) >= 3, "readq worker (fetch, extract, index)", 90)
+        wait_for(lambda: len(client.workers(timeout=0.5)) >= 1, "readq worker", 90)
         yield client
     finally:
         process.stop()

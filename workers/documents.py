@@ -1,39 +1,16 @@
-"""The document readq indexes for a page, and the small records that travel between stages."""
+"""The document readq indexes for a page, and the one path from a response's bytes to it."""
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass
 from typing import Any
 
-from workers.extractor import Extraction
+from workers.decoding import decode_html
+from workers.extractor import Extraction, Extractor
 from workers.urls import domain_of, url_id
 
 #: Fields readq keeps for itself (near-duplicate search, conditional re-fetch), never shown to users.
 INTERNAL_FIELDS = frozenset({"minhash", "minhash_bands", "etag", "last_modified"})
-
-
-@dataclass(frozen=True)
-class PageRef:
-    """The claim check the fetch stage hands to the extract stage: facts of the response, not its body."""
-
-    url: str
-    batch: str
-    final_url: str
-    status: int
-    content_type: str
-    fetched_at: str
-    body_key: str
-    etag: str | None = None
-    last_modified: str | None = None
-    previous_hash: str | None = None  # content_hash of the indexed version, if any
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> PageRef:
-        return cls(**data)
 
 
 def content_hash(text: str) -> str:
@@ -73,6 +50,18 @@ def build_document(
 
         document["minhash"] = dedup.signature(extraction.text)
     return document
+
+
+def page_document(
+    extractor: Extractor, body: bytes, *, content_type: str | None, url: str, final_url: str, fetched_at: str,
+    http_status: int | None, batch: str | None, etag: str | None = None, last_modified: str | None = None,
+    fingerprint: bool = True,
+) -> dict[str, Any]:
+    """Decode, extract, build: what the worker, ``readq extract`` and the benchmarks all do with a body."""
+    extraction = extractor.extract(decode_html(body, content_type), final_url)
+    return build_document(url=url, final_url=final_url, fetched_at=fetched_at, http_status=http_status,
+                          batch=batch, extraction=extraction, etag=etag, last_modified=last_modified,
+                          fingerprint=fingerprint)
 
 
 def public_view(document: dict[str, Any]) -> dict[str, Any]:

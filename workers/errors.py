@@ -18,8 +18,8 @@
     │   └── HTTPStatusError        a 4xx or 5xx answer (status attribute)
     │       └── ServerError        5xx, 408 or 429: worth retrying
     ├── ExtractError               extract stage
-    │   ├── PageExpired            the fetched body is no longer in Redis
-    │   ├── MemoryLimitExceeded    the worker process ran out of memory on the page
+    │   ├── MemoryLimitExceeded    the extraction process passed its memory limit on the page
+    │   ├── ExtractProcessLost     the extraction process died otherwise (a crash, a kill): worth retrying
     │   ├── ExtractTimeout         the page took longer than the extractor's time budget
     │   └── NoReadableContent
     └── IndexingError              index stage
@@ -39,6 +39,7 @@ class ReadqError(Exception):
     """Root of readq's errors. ``reason`` is a short machine-readable slug."""
 
     reason = "error"
+    stage: str | None = None  # the pipeline stage that raised it, for the URL's record; None: the task's own
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Celery pickles a task's exception before on_failure sees it; without this, an error whose
@@ -78,6 +79,7 @@ class FetchError(ReadqError):
     """Raised by the fetch stage."""
 
     reason = "fetch_error"
+    stage = "fetch"
 
 
 class BlockedAddress(FetchError):
@@ -158,18 +160,20 @@ class ExtractError(ReadqError):
     """Raised by the extract stage."""
 
     reason = "extract_error"
-
-
-class PageExpired(ExtractError):
-    """Raised by the extract stage when the fetched body has left Redis (TTL or already consumed)."""
-
-    reason = "page_expired"
+    stage = "extract"
 
 
 class MemoryLimitExceeded(ExtractError):
-    """Raised when a worker process runs out of memory handling a page."""
+    """Raised when the process extracting a page runs out of memory or passes READQ_EXTRACT_MEMORY_LIMIT_MB."""
 
     reason = "memory_limit"
+
+
+class ExtractProcessLost(ExtractError):
+    """Raised when the process extracting a page died for another reason (a crash, a signal): worth retrying,
+    and a page that kills it every time ends as ``failed: worker_lost``."""
+
+    reason = "worker_lost"
 
 
 class ExtractTimeout(ExtractError):
@@ -189,6 +193,7 @@ class IndexingError(ReadqError):
     """Raised by the index stage."""
 
     reason = "index_error"
+    stage = "index"
 
 
 class ElasticsearchUnavailable(IndexingError):
@@ -219,6 +224,7 @@ RETRYABLE_ERRORS: tuple[type[ReadqError], ...] = (
     FetchConnectionError,
     ServerError,
     RobotsUnavailable,
+    ExtractProcessLost,
     ElasticsearchUnavailable,
 )
 

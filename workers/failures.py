@@ -21,7 +21,7 @@ TASK_FAILURE_REASONS = frozenset({"time_limit", "internal_error", "worker_lost"}
 #: Failures that a later attempt may not repeat: the server, the network or readq's own processes were at fault.
 TRANSIENT_REASONS = frozenset(
     {cls.reason for cls in RETRYABLE_ERRORS if not issubclass(cls, HTTPStatusError)}
-    | {"worker_lost", "internal_error", "page_expired"}
+    | {"worker_lost", "internal_error", "page_expired"}  # page_expired: records of the claim-check releases
 )
 #: HTTP answers that say "later" rather than "no" (as ServerError is raised for).
 TRANSIENT_HTTP_STATUSES = frozenset({408, 429})

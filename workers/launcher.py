@@ -1,8 +1,8 @@
-"""How readq's processes start: one Celery worker per stage, each in the pool that suits it, supervised together.
+"""How readq's processes start: the Celery worker, and the processes ``readq dev`` runs beside it, supervised
+together.
 
-- fetch: many threads (waiting on remote servers costs no CPU);
-- extract: one process per core (CPU-bound), a child replaced when it grows past the memory cap;
-- index: many threads, so that many index tasks wait on one shared ``_bulk`` request.
+A worker runs every stage of a page: threads fetch (waiting on remote servers costs no CPU) and write to
+Elasticsearch (many threads share one ``_bulk``), a pool of processes it owns extracts (one per core).
 """
 
 from __future__ import annotations
@@ -13,80 +13,58 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import IO
 
+from config.celery import Queue
 from config.settings import Settings
-from workers.metrics import MULTIPROC_ENV, prepare_multiprocess_dir
 
-STAGES = ("fetch", "extract", "index")
 STOP_GRACE_SECONDS = 30.0  # for processes that run no readq task (Flower, services started by `readq dev`)
-STOP_MARGIN_SECONDS = 10.0  # beyond a stage's longest task: the worker's own shutdown (flushes, acks)
-INDEX_WAIT_MARGIN_SECONDS = 5.0  # what an index task waits beyond the request timeout and the flush interval
+STOP_MARGIN_SECONDS = 10.0  # beyond the longest task: the worker's own shutdown (flushes, acks)
+INDEX_WAIT_MARGIN_SECONDS = 5.0  # what a page waits for its write beyond the request timeout and the flush interval
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
-def longest_task_seconds(stage: str, settings: Settings) -> float:
-    """How long one task of ``stage`` can run, so how long a warm shutdown must wait before it kills the worker."""
-    if stage == "fetch":
-        # robots.txt and the page, each within the fetch deadline, and the lookup of the indexed version
-        return 2 * settings.fetch_deadline + settings.es_request_timeout
-    if stage == "extract":
-        return settings.extract_time_limit  # the hard time limit kills the child past it
-    if stage == "index":
-        # the near-duplicate search and the bulk write, each waited for up to the request timeout
-        return 2 * (settings.es_request_timeout + settings.bulk_flush_ms / 1000 + INDEX_WAIT_MARGIN_SECONDS)
-    raise ValueError(f"unknown stage {stage!r}; stages are {', '.join(STAGES)}")
+def longest_task_seconds(settings: Settings) -> float:
+    """How long one page can take, so how long a warm shutdown must wait before it kills the worker."""
+    fetch = 2 * settings.fetch_deadline + settings.es_request_timeout  # robots.txt, the page, the indexed version
+    # the near-duplicate lookup and the bulk write, each waited for up to the request timeout
+    index = 2 * (settings.es_request_timeout + settings.bulk_flush_ms / 1000 + INDEX_WAIT_MARGIN_SECONDS)
+    return fetch + settings.extract_time_limit + index
 
 
-def stop_grace_seconds(stages: list[str], settings: Settings) -> float:
-    """How long `readq worker` waits after SIGTERM before it kills its stage workers."""
-    return max(longest_task_seconds(stage, settings) for stage in stages) + STOP_MARGIN_SECONDS
+def stop_grace_seconds(settings: Settings) -> float:
+    """How long `readq worker` waits after SIGTERM before it kills its Celery worker."""
+    return longest_task_seconds(settings) + STOP_MARGIN_SECONDS
 
 
-def worker_command(stage: str, settings: Settings, *, concurrency: int | None = None,
-                   loglevel: str = "INFO") -> list[str]:
-    """The ``celery worker`` command line for one stage."""
-    if stage == "fetch":
-        pool, default = ["-P", "threads"], settings.fetch_concurrency
-    elif stage == "extract":
-        pool = ["-P", "prefork", "--max-memory-per-child", str(settings.worker_max_memory_per_child)]
-        default = settings.extract_concurrency or os.cpu_count() or 1
-    elif stage == "index":
-        pool, default = ["-P", "threads"], settings.index_concurrency
-    else:
-        raise ValueError(f"unknown stage {stage!r}; stages are {', '.join(STAGES)}")
+def worker_command(settings: Settings, *, concurrency: int | None = None, loglevel: str = "INFO") -> list[str]:
+    """The ``celery worker`` command line: page messages and documents waiting for Elasticsearch."""
     return [
         sys.executable, "-m", "celery", "-A", "config.celery", "worker",
-        "-Q", stage,
-        "-n", f"{stage}-{os.getpid()}@%h",
-        "-c", str(concurrency or default),
+        "-Q", ",".join(queue.value for queue in Queue),
+        "-n", f"readq-{os.getpid()}@%h",
+        "-c", str(concurrency or settings.fetch_concurrency),
         "--loglevel", loglevel,
         *(["-E"] if settings.task_events else []),
         # Gossip and mingle talk worker-to-worker, which readq never needs; gossip's channel is also the one that
         # trips kombu when Redis restarts (celery/kombu#582), so both stay off.
         "--without-gossip", "--without-mingle",
-        *pool,
+        "-P", "threads",
     ]
 
 
-def worker_env(stage: str, settings: Settings, base: Mapping[str, str], *,
-               concurrency: int | None = None) -> dict[str, str]:
-    """The stage worker's environment: its own metrics port, and for the prefork stage a private directory
-    where its children's metrics meet (prometheus_client's multiprocess mode). A ``concurrency`` given on the
-    command line becomes the stage's setting too, so that the worker sizes its Redis pools for its threads."""
+def worker_env(settings: Settings, base: Mapping[str, str], *, concurrency: int | None = None,
+               processes: int | None = None) -> dict[str, str]:
+    """The worker's environment. Threads and processes given on the command line become its settings too, so
+    that it sizes its Redis pools for its threads."""
     env = dict(base)
     if concurrency is not None:
-        env[f"READQ_{stage.upper()}_CONCURRENCY"] = str(concurrency)
-    if settings.metrics_port:
-        env["READQ_METRICS_PORT"] = str(settings.metrics_port + STAGES.index(stage))
-        if stage == "extract":
-            directory = tempfile.mkdtemp(prefix="readq-metrics-")
-            prepare_multiprocess_dir(directory)
-            env[MULTIPROC_ENV] = directory
+        env["READQ_FETCH_CONCURRENCY"] = str(concurrency)
+    if processes is not None:
+        env["READQ_EXTRACT_CONCURRENCY"] = str(processes)
     return env
 
 

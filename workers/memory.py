@@ -1,21 +1,21 @@
-"""A memory limit for one worker process: a watchdog thread that kills the process once its resident size
+"""A memory limit for one extraction process: a watchdog thread that ends the process once its resident size
 passes the limit, after saying why.
 
-A kill, not ``RLIMIT_DATA``: an allocation refused by the kernel surfaces anywhere (a ``MemoryError`` that Celery
-turns into a worker shutdown, an "unknown error" from libxml2), while a killed pool child is something Celery
-handles already: the task's message goes back to the queue and a new child takes its place.
+An exit, not ``RLIMIT_DATA``: an allocation refused by the kernel surfaces anywhere (a ``MemoryError`` deep in
+libxml2, an "unknown error" from lxml), while a process that ends with :data:`MEMORY_LIMIT_EXIT_CODE` tells its
+pool exactly what happened: the pool replaces it, and only the page it was working on fails.
 """
 
 from __future__ import annotations
 
 import os
-import signal
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
+MEMORY_LIMIT_EXIT_CODE = 86  # no Python error or signal ends a process with it
 
 
 def resident_bytes() -> int:
@@ -27,7 +27,7 @@ def resident_bytes() -> int:
 @dataclass
 class MemoryWatchdog:
     limit_bytes: int
-    on_exceeded: Callable[[int], None]  # called with the resident size, just before the kill
+    on_exceeded: Callable[[int], None]  # called with the resident size, just before the exit
     interval: float = 0.02  # s; extraction grows by tens of MB per 20 ms at most
 
     def start(self) -> None:
@@ -39,4 +39,4 @@ class MemoryWatchdog:
         try:
             self.on_exceeded(resident)
         finally:
-            os.kill(os.getpid(), signal.SIGKILL)
+            os._exit(MEMORY_LIMIT_EXIT_CODE)

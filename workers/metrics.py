@@ -1,27 +1,15 @@
-"""Prometheus metrics of the readq workers, and their HTTP exporter.
+"""Prometheus metrics of a readq worker, and their HTTP exporter.
 
-Wiring (one exporter per worker, on a port of its own):
-
-- Threaded stages (fetch, index): call ``start_metrics_server(port)`` once in the worker's main process
-  (Celery's ``worker_init`` signal); tasks update the metrics below directly.
-- Prefork stage (extract): tasks run in child processes, so their samples go through prometheus_client's
-  multiprocess mode, which it picks when first imported. So in the launcher, before starting that worker, call
-  ``prepare_multiprocess_dir(path)`` with a directory private to the worker and put
-  ``PROMETHEUS_MULTIPROC_DIR=path`` in the worker's environment (not the launcher's). Then
-  ``start_metrics_server(port)`` in ``worker_init`` serves every child's samples through a
-  ``MultiProcessCollector``, and ``mark_process_dead(pid)`` in ``worker_process_shutdown`` drops a finished
-  child's live gauges.
+A worker serves them from its main process (``start_metrics_server(port)`` once, at Celery's ``worker_init``):
+every task runs on a thread of that process, and extraction processes report their time with each page, so one
+registry holds everything.
 """
 
 from __future__ import annotations
 
-import os
 import threading
-from pathlib import Path
 
-from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, multiprocess, start_http_server
-
-MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+from prometheus_client import Counter, Gauge, Histogram, start_http_server
 
 PAGES_FETCHED = Counter("readq_pages_fetched", "Fetch attempts, by outcome.", ["outcome"])
 FETCH_SECONDS = Histogram(
@@ -45,7 +33,7 @@ BULK_DOCUMENTS = Histogram(
 BULK_SECONDS = Histogram(
     "readq_bulk_seconds", "Duration of one _bulk request.", buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
-QUEUE_DEPTH = Gauge("readq_queue_depth", "Messages waiting, by queue.", ["queue"], multiprocess_mode="mostrecent")
+QUEUE_DEPTH = Gauge("readq_queue_depth", "Messages waiting, by queue.", ["queue"])
 
 _lock = threading.Lock()
 _started = False
@@ -56,33 +44,11 @@ def observe_bulk(documents: int, seconds: float) -> None:
     BULK_SECONDS.observe(seconds)
 
 
-def prepare_multiprocess_dir(path: str | os.PathLike[str]) -> None:
-    """Create ``path`` if needed and delete its sample files: an earlier run's would be counted again.
-
-    Call it in the parent, before the worker starts: a process whose metrics already write there would lose them.
-    """
-    directory = Path(path)
-    directory.mkdir(parents=True, exist_ok=True)
-    for stale in directory.glob("*.db"):
-        stale.unlink(missing_ok=True)
-
-
 def start_metrics_server(port: int, addr: str = "127.0.0.1") -> None:
-    """Serve /metrics on ``port``, once per process tree; all processes' samples in multiprocess mode."""
+    """Serve /metrics on ``port``, once per process."""
     global _started
     with _lock:
         if _started:
             return
-        if os.environ.get(MULTIPROC_ENV):
-            registry = CollectorRegistry()
-            multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
-            start_http_server(port, addr=addr, registry=registry)
-        else:
-            start_http_server(port, addr=addr, registry=REGISTRY)
+        start_http_server(port, addr=addr)
         _started = True
-
-
-def mark_process_dead(pid: int) -> None:
-    """Drop the live gauges of a finished child process (multiprocess mode only)."""
-    if os.environ.get(MULTIPROC_ENV):
-        multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]

@@ -12,10 +12,9 @@ from config.settings import Settings
 from workers import metrics
 from workers.dedup import DuplicateFinder
 from workers.elastic import make_client
-from workers.extractor import Extractor
+from workers.extraction_pool import ExtractionPool
 from workers.fetcher import Fetcher
 from workers.indexer import BulkIndexer
-from workers.pagestore import PageStore
 from workers.polite import PoliteFetcher, PreviousFetch
 from workers.politeness import HostGate
 from workers.progress import ProgressTracker
@@ -48,12 +47,8 @@ class Runtime:
         return Fetcher.from_settings(self.settings)
 
     @cached_property
-    def extractor(self) -> Extractor:
-        return Extractor.from_settings(self.settings)
-
-    @cached_property
-    def pages(self) -> PageStore:
-        return PageStore.from_settings(self.settings, self.redis)
+    def extraction(self) -> ExtractionPool:
+        return ExtractionPool.from_settings(self.settings)
 
     @cached_property
     def progress(self) -> ProgressTracker:
@@ -110,7 +105,7 @@ class Runtime:
                              status_alias=self.settings.status_alias)
 
     def close(self) -> None:
-        """Flush what the group-commit writers still hold and stop their threads."""
-        for name in ("duplicates", "page_indexer", "recorder"):
+        """Stop the extraction processes, flush what the group-commit writers still hold and stop their threads."""
+        for name in ("extraction", "duplicates", "page_indexer", "recorder"):
             if name in self.__dict__:
                 self.__dict__[name].close()

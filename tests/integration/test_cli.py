@@ -80,8 +80,8 @@ def test_search_get_and_status_in_json(workers: Client, site: LocalSite) -> None
 
     assert url in [hit["url"] for hit in hits]
     assert status["batches"][0]["indexed"] == 1 and status["batches"][0]["finished"]
-    assert set(status["queues"]) == {"fetch", "extract", "index", "in_flight"}
-    assert len(status["workers"]) >= 3
+    assert set(status["queues"]) == {"fetch", "index", "in_flight"}
+    assert len(status["workers"]) >= 1
     assert missing.returncode == PARTIAL and json.loads(missing.stdout)["document"] is None
 
 

@@ -22,7 +22,7 @@ from readq import Client
 from readq._exit_codes import SUCCESS, UNAVAILABLE
 from tests.support.compose import healthcheck_command, load_compose, service_command, service_environment
 from tests.support.services import RedisServer, drop_indices, free_port, wait_for
-from workers.launcher import STAGES, stop_grace_seconds
+from workers.launcher import stop_grace_seconds
 
 BIN = Path(sys.executable).parent
 
@@ -106,22 +106,19 @@ def test_the_cli_service_runs_readq_commands_against_the_stack(stack: Stack) -> 
     assert json.loads(status.stdout)["elasticsearch"] == "ok"
 
 
-def test_stage_workers_pass_their_healthchecks_and_stop_warmly(stack: Stack, tmp_path: Path) -> None:
-    before = stack.run("fetch", healthcheck_command(stack.compose, "fetch"))
+def test_the_worker_passes_its_healthcheck_and_stops_warmly(stack: Stack, tmp_path: Path) -> None:
+    check = healthcheck_command(stack.compose, "worker")
+    before = stack.run("worker", check)
     assert before.returncode == UNAVAILABLE and "no worker" in before.stderr
 
-    workers = {stage: stack.start(stage, tmp_path / f"{stage}.log") for stage in STAGES}
+    worker = stack.start("worker", tmp_path / "worker.log")
     try:
-        for stage in STAGES:
-            check = healthcheck_command(stack.compose, stage)
-            wait_for(lambda check=check, stage=stage: stack.run(stage, check, 30).returncode == SUCCESS,
-                     f"{stage} healthcheck", timeout=120, interval=1)
+        wait_for(lambda: stack.run("worker", check, 30).returncode == SUCCESS, "worker healthcheck", timeout=120,
+                 interval=1)
     finally:
-        for process in workers.values():
-            process.send_signal(signal.SIGTERM)
-        codes = {stage: process.wait(timeout=stop_grace_seconds([stage], Settings(_env_file=None)))
-                 for stage, process in workers.items()}
-    assert codes == dict.fromkeys(STAGES, 0), {s: (tmp_path / f"{s}.log").read_text()[-2000:] for s in STAGES}
+        worker.send_signal(signal.SIGTERM)
+        code = worker.wait(timeout=stop_grace_seconds(Settings(_env_file=None)))
+    assert code == 0, (tmp_path / "worker.log").read_text()[-2000:]
 
 
 def test_flower_serves_its_healthcheck(stack: Stack, tmp_path: Path) -> None:

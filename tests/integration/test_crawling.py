@@ -30,13 +30,12 @@ def fleet(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Itera
     logs = tmp_path_factory.mktemp("fleet")
     with Client(polite) as client:
         client.install_templates()
-        processes = [WorkerProcess(polite, logs / f"fetch{i}.log", ["--queues", "fetch", "--concurrency", "4"])
+        processes = [WorkerProcess(polite, logs / f"worker{i}.log", ["--concurrency", "4", "--processes", "1"])
                      for i in range(3)]
-        processes.append(WorkerProcess(polite, logs / "rest.log", ["--queues", "extract,index"]))
         for process in processes:
             process.start()
         try:
-            wait_for(lambda: len(client.workers(timeout=0.5)) >= 5, "three fetch workers, extract and index", 120)
+            wait_for(lambda: len(client.workers(timeout=0.5)) >= 3, "three workers", 120)
             yield client
         finally:
             for process in processes:

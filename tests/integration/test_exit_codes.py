@@ -37,7 +37,7 @@ CASES: dict[str, list[tuple[list[str], dict[str, str], int]]] = {
     "purge": [(["--batch", "nosuchbatch", "--yes"], {}, PARTIAL), ([], {}, USAGE),
               (["--batch", "b", "--yes"], NO_ES, UNAVAILABLE)],
     "extract": [([FIXTURE], {}, SUCCESS), (["/nonexistent/page.html"], {}, PARTIAL), ([], {}, USAGE)],
-    "worker": [(["--queues", "bogus"], {}, USAGE), (["--check", "--queues", "fetch"], {}, UNAVAILABLE),
+    "worker": [(["--processes", "0"], {}, USAGE), (["--check"], {}, UNAVAILABLE),
                (["--check"], NO_REDIS, UNAVAILABLE)],
     "doctor": [([], {}, UNAVAILABLE), ([], NO_REDIS, UNAVAILABLE)],  # no worker here: the check fails
     "setup": [([], {}, SUCCESS), ([], NO_ES, UNAVAILABLE)],

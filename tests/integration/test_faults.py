@@ -1,7 +1,7 @@
 """Nothing lost: faults injected for real into running workers, Elasticsearch and Redis.
 
-Each test runs its own fleet (one worker per stage, started as `readq worker` starts them) under a prefix of its
-own, with a short visibility timeout so that Redis hands back what a dead worker held within seconds.
+Each test runs its own worker (started as `readq worker` starts it) under a prefix of its own, with a short
+visibility timeout so that Redis hands back what a dead worker held within seconds.
 """
 
 from __future__ import annotations
@@ -20,15 +20,15 @@ from config.settings import Settings
 from readq import Client
 from tests.support.httpserver import LocalSite
 from tests.support.services import (
+    CeleryWorker,
     NoidaElasticsearch,
     RedisServer,
-    StageWorker,
     drop_indices,
+    extraction_processes,
     settings_env,
     wait_for,
 )
 from tests.support.waiting import wait_finished
-from workers.launcher import STAGES
 
 pytestmark = pytest.mark.faults
 VISIBILITY_TIMEOUT = 6  # s: kombu restores unacknowledged messages this old, checking every 10 s
@@ -37,7 +37,7 @@ VISIBILITY_TIMEOUT = 6  # s: kombu restores unacknowledged messages this old, ch
 def fault_settings(settings: Settings, **overrides: object) -> Settings:
     return settings.model_copy(update={
         "index_prefix": f"{settings.index_prefix}-f{uuid.uuid4().hex[:6]}", "visibility_timeout": VISIBILITY_TIMEOUT,
-        "fetch_concurrency": 4, "extract_concurrency": 2, "index_concurrency": 8, "sweep_interval": 3, **overrides,
+        "fetch_concurrency": 8, "extract_concurrency": 2, "sweep_interval": 3, **overrides,
     })
 
 
@@ -49,15 +49,16 @@ def under_way(client: Client, batch: str, counter: str, at_least: int) -> None:
 
 
 @contextlib.contextmanager
-def fleet(settings: Settings, logs: Path, *, drop: bool = True) -> Iterator[tuple[Client, dict[str, StageWorker]]]:
+def fleet(settings: Settings, logs: Path, *, drop: bool = True) -> Iterator[tuple[Client, list[CeleryWorker]]]:
+    """A running worker; a test may kill it and append its replacement to the list, which is stopped at the end."""
     with Client(settings) as client:
         client.install_templates()
-        workers = {stage: StageWorker(settings, stage, logs / f"{stage}.log").start() for stage in STAGES}
+        workers = [CeleryWorker(settings, logs / "worker.log").start()]
         try:
-            wait_for(lambda: len(client.workers(timeout=0.5)) >= 3, "the fleet", 90)
+            wait_for(lambda: len(client.workers(timeout=0.5)) >= 1, "the worker", 90)
             yield client, workers
         finally:
-            for worker in workers.values():
+            for worker in workers:
                 worker.stop()
             if drop:
                 with contextlib.suppress(Exception):
@@ -72,21 +73,34 @@ def assert_all_indexed_once(client: Client, batch: str, urls: list[str], timeout
     wait_for(lambda: not any(client.queue_depths().values()), "queues and in-flight tasks to drain", 60)
 
 
-@pytest.mark.parametrize("stage", STAGES)
-def test_a_worker_killed_mid_batch_loses_nothing(settings: Settings, site: LocalSite, stage: str,
-                                                 tmp_path: Path) -> None:
+def test_a_worker_killed_mid_batch_loses_nothing(settings: Settings, site: LocalSite, tmp_path: Path) -> None:
     with fleet(fault_settings(settings), tmp_path) as (client, workers):
-        batch = f"kill-{stage}-{uuid.uuid4().hex[:6]}"
-        # Make the stage to kill the bottleneck, so that it holds work when it dies: slow servers for fetch.
-        page = "/slow/news-de.html?delay=0.2&u=" if stage == "fetch" else "/pages/news-de.html?u="
-        urls = [site.url(f"{page}{batch}-{i}") for i in range(200)]
+        batch = f"kill-worker-{uuid.uuid4().hex[:6]}"
+        urls = [site.url(f"/slow/news-de.html?delay=0.2&u={batch}-{i}") for i in range(200)]  # pages under way
         client.enqueue(urls, batch)
         under_way(client, batch, "indexed", 20)
 
-        workers[stage].kill()
-        workers[stage] = StageWorker(client.settings, stage, tmp_path / f"{stage}-2.log").start()
+        workers[0].kill()
+        workers.append(CeleryWorker(client.settings, tmp_path / "worker-2.log").start())
 
         assert_all_indexed_once(client, batch, urls)
+
+
+def test_an_extraction_process_killed_mid_batch_loses_nothing(settings: Settings, site: LocalSite,
+                                                              tmp_path: Path) -> None:
+    with fleet(fault_settings(settings), tmp_path) as (client, workers):
+        batch = f"kill-extract-{uuid.uuid4().hex[:6]}"
+        urls = [site.url(f"/pages/news-de.html?u={batch}-{i}") for i in range(200)]  # extraction the bottleneck
+        client.enqueue(urls, batch)
+        under_way(client, batch, "indexed", 20)
+        assert workers[0].process is not None
+        victims = wait_for(lambda: extraction_processes(workers[0].process.pid), "extraction processes")
+
+        os.kill(victims[0], signal.SIGKILL)
+
+        assert_all_indexed_once(client, batch, urls)
+        assert workers[0].process.poll() is None  # the worker lived on, and replaced the process
+        assert victims[0] not in extraction_processes(workers[0].process.pid)
 
 
 def test_a_lost_task_message_is_swept_back(settings: Settings, site: LocalSite, tmp_path: Path) -> None:
@@ -155,11 +169,11 @@ def test_a_redis_restart_loses_no_queued_url(settings: Settings, site: LocalSite
 
 def test_a_page_that_makes_extraction_balloon_fails_alone(settings: Settings, site: LocalSite,
                                                           tmp_path: Path) -> None:
-    balloon_settings = fault_settings(settings, extract_memory_limit_mb=400, max_retries=1,
+    balloon_settings = fault_settings(settings, extract_memory_limit_mb=300, max_retries=1,
                                       max_body_bytes=20 * 1024 * 1024)
     with fleet(balloon_settings, tmp_path) as (client, workers):
         batch = f"balloon-{uuid.uuid4().hex[:6]}"
-        balloon = site.url(f"/balloon?divs=150000&b={batch}")
+        balloon = site.url(f"/balloon?divs=300000&b={batch}")
         urls = [site.url(f"/gen/{batch}-{i}") for i in range(10)]
         client.enqueue([balloon, *urls], batch)
 
@@ -168,8 +182,8 @@ def test_a_page_that_makes_extraction_balloon_fails_alone(settings: Settings, si
         assert (progress.indexed, progress.failed) == (10, 1)
         status = wait_for(lambda: (r := client.url_status(balloon)) and r["state"] == "failed" and r, "its record")
         assert status["reason"] == "memory_limit", status
-        assert workers["extract"].process is not None and workers["extract"].process.poll() is None
-        assert any(name.startswith("extract") for name in client.workers())
+        assert workers[0].process is not None and workers[0].process.poll() is None  # the worker lived on
+        assert client.workers()
 
 
 def test_sigterm_mid_batch_finishes_or_returns_the_work(settings: Settings, site: LocalSite, tmp_path: Path) -> None:
@@ -179,12 +193,10 @@ def test_sigterm_mid_batch_finishes_or_returns_the_work(settings: Settings, site
     with fleet(fault, tmp_path, drop=False) as (client, workers):
         client.enqueue(urls, batch)
         under_way(client, batch, "done", 5)
-        for worker in workers.values():
-            assert worker.process is not None
-            os.killpg(worker.process.pid, signal.SIGTERM)
-        for worker in workers.values():
-            assert worker.process is not None
-            assert worker.process.wait(timeout=90) == 0  # a warm shutdown, not a crash
+        process = workers[0].process
+        assert process is not None
+        os.killpg(process.pid, signal.SIGTERM)
+        assert process.wait(timeout=90) == 0  # a warm shutdown, not a crash
     (tmp_path / "after").mkdir()
     with fleet(fault, tmp_path / "after") as (client, _):
         assert_all_indexed_once(client, batch, urls)
@@ -195,5 +207,5 @@ def test_settings_env_keeps_the_broker_password_out_of_argv(settings: Settings) 
     secret = settings.model_copy(update={"redis_url": "redis://:topsecret@127.0.0.1:6379/0"})
     from workers.launcher import worker_command
 
-    assert all("topsecret" not in part for stage in STAGES for part in worker_command(stage, secret))
+    assert not any("topsecret" in part for part in worker_command(secret))
     assert settings_env(secret)["READQ_REDIS_URL"].endswith("topsecret@127.0.0.1:6379/0")

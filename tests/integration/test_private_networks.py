@@ -21,9 +21,9 @@ def guarded(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Ite
     with Client(guarded_settings) as client:
         client.install_templates()
         process = WorkerProcess(guarded_settings, tmp_path_factory.mktemp("guarded") / "worker.log",
-                                ["--queues", "fetch"]).start()
+                                ["--processes", "1"]).start()
         try:
-            wait_for(lambda: client.workers(timeout=0.5), "guarded fetch worker", 90)
+            wait_for(lambda: client.workers(timeout=0.5), "guarded worker", 90)
             yield client
         finally:
             process.stop()

@@ -1,4 +1,5 @@
-"""Scaling out: two worker sets, each with its own Redis connections, share the queues and both do their part."""
+"""Scaling out: two workers, each with its own Redis connections and extraction processes, share the queue and
+both do their part."""
 
 from __future__ import annotations
 
@@ -21,21 +22,20 @@ def _task_totals(client: Client, task: str) -> dict[str, int]:
     return {name: int(worker["total"].get(task, 0)) for name, worker in stats.items() if task in worker["total"]}
 
 
-def test_two_worker_sets_both_consume_and_their_work_adds_up(settings: Settings, site: LocalSite,
+def test_two_workers_both_consume_and_their_work_adds_up(settings: Settings, site: LocalSite,
                                                               tmp_path: Path) -> None:
     # A namespace of its own, so that no other test's workers take a share.
     scoped = settings.model_copy(update={"index_prefix": f"readqscale-{uuid.uuid4().hex[:8]}"})
     urls = [site.url(f"/pages/{PAGES[i % len(PAGES)]}?copy={i}") for i in range(URLS)]
     with Client(scoped) as client:
         client.install_templates()
-        processes = [WorkerProcess(scoped, tmp_path / f"set-{i}.log", ["--queues", "fetch,extract"]).start()
+        processes = [WorkerProcess(scoped, tmp_path / f"worker-{i}.log", ["--processes", "1"]).start()
                      for i in range(2)]
-        processes.append(WorkerProcess(scoped, tmp_path / "index.log", ["--queues", "index"]).start())
         try:
-            wait_for(lambda: len(client.workers(timeout=0.5)) >= 5, "two fetch+extract sets and an index worker", 90)
+            wait_for(lambda: len(client.workers(timeout=0.5)) >= 2, "two workers", 90)
             receipt = client.enqueue(urls, f"t-{uuid.uuid4().hex[:8]}")
             progress = wait_finished(client, receipt.batch)
-            fetched, extracted = _task_totals(client, "readq.fetch"), _task_totals(client, "readq.extract")
+            pages = _task_totals(client, "readq.fetch")
         finally:
             for process in processes:
                 process.stop()
@@ -46,6 +46,5 @@ def test_two_worker_sets_both_consume_and_their_work_adds_up(settings: Settings,
 
     assert receipt.accepted == URLS
     assert (progress.indexed, progress.skipped, progress.failed) == (URLS, 0, 0)
-    # Each set's fetch and extract workers took a share, and the shares add up to the whole batch.
-    assert len(fetched) == 2 and min(fetched.values()) > 0 and sum(fetched.values()) >= URLS, fetched
-    assert len(extracted) == 2 and min(extracted.values()) > 0 and sum(extracted.values()) >= URLS, extracted
+    # Each worker took a share, and the shares add up to the whole batch.
+    assert len(pages) == 2 and min(pages.values()) > 0 and sum(pages.values()) >= URLS, pages

@@ -13,7 +13,7 @@ from dotenv import dotenv_values
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 #: Services built from readq's own image: they read readq's settings.
-READQ_SERVICES = ("setup", "kibana-setup", "fetch", "extract", "index", "flower", "cli")
+READQ_SERVICES = ("setup", "kibana-setup", "worker", "flower", "cli")
 IMAGE_ENTRYPOINT = ["readq"]  # the Dockerfile's ENTRYPOINT
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")

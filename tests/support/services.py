@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import contextlib
 import functools
 import os
 import shutil
@@ -132,20 +133,30 @@ class RedisServer:
             self.process.wait(timeout=30)
 
 
-class StageWorker:
-    """One stage's Celery worker, started exactly as `readq worker` starts it, in a process group of its own
-    so that a test can kill the whole group (the worker and its pool children) with SIGKILL."""
+def extraction_processes(worker: int) -> list[int]:
+    """A worker's extraction processes: the children of its fork server, itself a child of the worker."""
+    parents = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError):
+            pid, rest = stat.read_text().split(" ", 1)
+            parents[int(pid)] = int(rest.rsplit(")", 1)[1].split()[1])
+    servers = {pid for pid, parent in parents.items() if parent == worker}
+    return sorted(pid for pid, parent in parents.items() if parent in servers)
 
-    def __init__(self, settings: Settings, stage: str, log_path: Path) -> None:
+
+class CeleryWorker:
+    """A readq Celery worker, started exactly as `readq worker` starts it, in a process group of its own so that
+    a test can kill the whole group (the worker and its extraction processes) with SIGKILL."""
+
+    def __init__(self, settings: Settings, log_path: Path) -> None:
         self.settings = settings
-        self.stage = stage
         self.log_path = log_path
         self.process: subprocess.Popen[bytes] | None = None
 
-    def start(self) -> StageWorker:
-        env = worker_env(self.stage, self.settings, {**os.environ, **settings_env(self.settings)})
+    def start(self) -> CeleryWorker:
+        env = worker_env(self.settings, {**os.environ, **settings_env(self.settings)})
         self.log = self.log_path.open("ab")
-        self.process = subprocess.Popen(worker_command(self.stage, self.settings), env=env, stdout=self.log,
+        self.process = subprocess.Popen(worker_command(self.settings), env=env, stdout=self.log,
                                         cwd=hermetic_cwd(),
                                         stderr=subprocess.STDOUT, start_new_session=True)
         return self
@@ -168,7 +179,7 @@ class StageWorker:
 
 
 class WorkerProcess:
-    """``readq worker`` as a user runs it: a supervisor process with one Celery worker per stage."""
+    """``readq worker`` as a user runs it: a supervisor process and its Celery worker."""
 
     def __init__(self, settings: Settings, log_path: Path, args: list[str] | None = None) -> None:
         self.settings = settings

@@ -27,7 +27,7 @@ from tests.support.compose import (
     service_command,
     service_environment,
 )
-from workers.launcher import STAGES, stop_grace_seconds
+from workers.launcher import stop_grace_seconds
 
 SPECIAL_VALUES = {
     "redis_url": "redis://:pw@redis.example.internal:6380/2",
@@ -144,11 +144,11 @@ def test_setup_and_workers_wait_for_what_they_need(compose: dict[str, Any]) -> N
     def conditions(name: str) -> dict[str, str]:
         return {dep: spec["condition"] for dep, spec in services[name]["depends_on"].items()}
 
-    for service in ("setup", "fetch", "extract", "index", "cli"):
+    for service in ("setup", "worker", "cli"):
         assert conditions(service)["redis"] == "service_healthy", service
         assert conditions(service)["elasticsearch"] == "service_healthy", service
     assert conditions("setup")["es-security"] == "service_completed_successfully"  # the readq user exists
-    for service in ("fetch", "extract", "index", "cli"):
+    for service in ("worker", "cli"):
         assert conditions(service)["setup"] == "service_completed_successfully", service
         assert "kibana-setup" not in conditions(service)  # ingestion never waits for Kibana
     assert conditions("flower") == {"redis": "service_healthy"}
@@ -158,8 +158,7 @@ def test_setup_and_workers_wait_for_what_they_need(compose: dict[str, Any]) -> N
 
 
 def test_each_service_runs_its_command(compose: dict[str, Any]) -> None:
-    for stage in STAGES:
-        assert service_command(compose, stage) == ["readq", "worker", "--queues", stage]
+    assert service_command(compose, "worker") == ["readq", "worker"]
     assert service_command(compose, "setup") == ["readq", "setup"]
     assert service_command(compose, "cli") == ["readq", "--help"]
     assert compose["services"]["cli"]["profiles"] == ["cli"]  # only on `docker compose run --rm cli ...`
@@ -169,7 +168,7 @@ def test_each_service_runs_its_command(compose: dict[str, Any]) -> None:
 def test_images_are_pinned_and_elastic_versions_agree(compose: dict[str, Any]) -> None:
     images = {name: spec["image"] for name, spec in compose["services"].items()}
     assert all(images[name] == "readq:latest" for name in READQ_SERVICES)
-    assert compose["services"]["fetch"]["build"] == "."
+    assert compose["services"]["worker"]["build"] == "."
     assert re.fullmatch(r"redis:7\.\d+-alpine", images["redis"])
     elastic = {images["elasticsearch"], images["es-security"]}
     assert len(elastic) == 1 and re.fullmatch(r"docker\.elastic\.co/elasticsearch/elasticsearch:8\.\d+\.\d+",
@@ -178,21 +177,18 @@ def test_images_are_pinned_and_elastic_versions_agree(compose: dict[str, Any]) -
 
 
 def test_workers_and_flower_have_healthchecks(compose: dict[str, Any]) -> None:
-    for stage in STAGES:
-        assert healthcheck_command(compose, stage) == ["readq", "worker", "--check", "--queues", stage]
+    assert healthcheck_command(compose, "worker") == ["readq", "worker", "--check"]
     assert "/healthcheck" in " ".join(healthcheck_command(compose, "flower"))
-    for name in ("redis", "elasticsearch", "kibana", *STAGES, "flower"):
+    for name in ("redis", "elasticsearch", "kibana", "worker", "flower"):
         assert compose["services"][name]["healthcheck"]["test"], name
 
 
 def test_workers_get_longer_than_their_longest_task_to_stop(compose: dict[str, Any]) -> None:
     """`docker stop` waits stop_grace_period before SIGKILL (10 s by default); `readq worker` itself waits
-    as long as the stage's longest task may run, so compose must wait longer still."""
+    as long as one page may take, so compose must wait longer still."""
     defaults = Settings(_env_file=None)
-    for stage in STAGES:
-        grace = duration_seconds(compose["services"][stage]["stop_grace_period"])
-        assert grace > stop_grace_seconds([stage], defaults), stage
-    assert stop_grace_seconds(["fetch"], defaults) > defaults.fetch_deadline  # the issue: 10 s < 60 s deadline
+    assert duration_seconds(compose["services"]["worker"]["stop_grace_period"]) > stop_grace_seconds(defaults)
+    assert stop_grace_seconds(defaults) > defaults.fetch_deadline + defaults.extract_time_limit
 
 
 def test_elasticsearch_locks_its_memory_and_kibana_keeps_its_keys(compose: dict[str, Any]) -> None:
@@ -217,7 +213,7 @@ def test_interpolation_refuses_a_missing_secret(compose: dict[str, Any], tmp_pat
     dotenv = tmp_path / ".env"
     dotenv.write_text("REDIS_PASSWORD=x\n")
     with pytest.raises(MissingVariable, match="READQ_ES_PASSWORD"):
-        service_environment(compose, "fetch", dotenv)
+        service_environment(compose, "worker", dotenv)
     assert interpolate("${A:-${B:-c}}-$${A}-$A", {"A": ""}) == "c-${A}-"
 
 

@@ -2,6 +2,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from workers.memory import MEMORY_LIMIT_EXIT_CODE
+
 PROGRAM = """
 import sys, time
 from pathlib import Path
@@ -19,9 +21,9 @@ def run(tmp_path: Path, megabytes: int) -> tuple[int, Path]:
     return done.returncode, note
 
 
-def test_a_process_past_its_limit_says_why_and_is_killed(tmp_path: Path) -> None:
+def test_a_process_past_its_limit_says_why_and_exits_with_the_memory_code(tmp_path: Path) -> None:
     returncode, note = run(tmp_path, 128)
-    assert returncode == -9
+    assert returncode == MEMORY_LIMIT_EXIT_CODE
     assert int(note.read_text()) > 64 * 2**20
 
 

@@ -1,4 +1,4 @@
-"""workers/metrics.py: the exporter serves what the workers count, in one process and across prefork children."""
+"""workers/metrics.py: the exporter serves what a worker counts."""
 
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.support.services import hermetic_cwd
-from workers.metrics import prepare_multiprocess_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -40,30 +39,6 @@ SINGLE = """
     print("ready", flush=True)
     sys.stdin.read()
 """
-
-PREFORK = """
-    import multiprocessing, os, sys
-    from workers import metrics as m
-
-    m.start_metrics_server(int(sys.argv[1]), addr="127.0.0.1")
-
-    def task(n):
-        m.PAGES_FETCHED.labels(outcome="ok").inc()
-        m.EXTRACT_SECONDS.observe(0.2)
-        m.PAGES_SKIPPED.labels(reason="binary_content").inc()
-        return os.getpid()
-
-    if __name__ == "__main__":
-        with multiprocessing.get_context("fork").Pool(2) as pool:
-            pids = set(pool.map(task, range(6)))
-        for pid in pids:
-            m.mark_process_dead(pid)
-        m.PAGES_FETCHED.labels(outcome="ok").inc()  # the main process counts too
-        m.QUEUE_DEPTH.labels(queue="extract").set(4)
-        print("ready", flush=True)
-        sys.stdin.read()
-"""
-
 
 def _free_port() -> int:
     with socket.socket() as sock:
@@ -99,8 +74,7 @@ def _exporter(script: str, env: dict[str, str]) -> Iterator[dict[tuple[str, tupl
 
 
 def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k.lower() != "prometheus_multiproc_dir"}
-    return {**env, "PYTHONPATH": str(ROOT), **extra}
+    return {**os.environ, "PYTHONPATH": str(ROOT), **extra}
 
 
 def test_single_process_exporter() -> None:
@@ -118,21 +92,6 @@ def test_single_process_exporter() -> None:
         assert samples["readq_bulk_documents_count", ()] == 1
         assert samples["readq_bulk_seconds_count", ()] == 1
         assert samples["readq_queue_depth", (("queue", "fetch"),)] == 7
-
-
-def test_multiprocess_exporter_sums_children(tmp_path: Path) -> None:
-    multiproc_dir = tmp_path / "prom"
-    multiproc_dir.mkdir()
-    stale = multiproc_dir / "counter_999999.db"
-    stale.write_bytes(b"left by an earlier run")
-    prepare_multiprocess_dir(multiproc_dir)  # as the launcher does, before the worker starts
-    assert not stale.exists()
-    with _exporter(PREFORK, _env(PROMETHEUS_MULTIPROC_DIR=str(multiproc_dir))) as samples:
-        assert samples["readq_pages_fetched_total", (("outcome", "ok"),)] == 7
-        assert samples["readq_extract_seconds_count", ()] == 6
-        assert samples["readq_extract_seconds_bucket", (("le", "0.25"),)] == 6
-        assert samples["readq_pages_skipped_total", (("reason", "binary_content"),)] == 6
-        assert samples["readq_queue_depth", (("queue", "extract"),)] == 4
 
 
 WORKER_EXPORTER = """

@@ -67,15 +67,14 @@ def test_failure_reasons_are_those_a_url_can_fail_with() -> None:
 
 
 def test_wait_warnings_name_what_is_missing() -> None:
-    everything = {"fetch-1@h": ["fetch"], "extract-1@h": ["extract"], "index-1@h": ["index"]}
-    needed = ["fetch", "extract", "index"]
+    everything = {"readq-1@h": ["fetch", "index"]}
+    needed = ["fetch", "index"]
 
     assert health_problems(everything, True, needed) == []
     assert health_problems({}, True, needed) == [
         "no readq worker answers; the batch waits until one runs (`readq worker`)"]
-    assert health_problems({"fetch-1@h": ["fetch"]}, True, needed) == [
-        "no worker consumes the extract, index queue(s); the batch waits there "
-        "(`readq worker --queues extract,index`)"]
+    assert health_problems({"celery-1@h": ["fetch"]}, True, needed) == [
+        "no worker consumes the index queue(s); the batch waits there (start one with `readq worker`)"]
     assert health_problems(everything, False, needed) == [
         "Elasticsearch does not answer; index tasks retry until it is back"]
 

@@ -45,8 +45,7 @@ def test_celery_reliability_settings() -> None:
     transport = config["broker_transport_options"]
     assert transport == {"global_keyprefix": "ns:", "visibility_timeout": 77, "unacked_restore_throttle": 1,
                          "max_connections": transport["max_connections"]}
-    assert transport["max_connections"] > 2 * max(Settings(_env_file=None).fetch_concurrency,
-                                                  Settings(_env_file=None).index_concurrency)
+    assert transport["max_connections"] > 2 * Settings(_env_file=None).fetch_concurrency
     assert config["broker_pool_limit"] > Settings(_env_file=None).fetch_concurrency
     assert not config["worker_send_task_events"] and not config["task_send_sent_event"]  # until Flower asks
     watched = celery_config(Settings(_env_file=None, task_events=True))
