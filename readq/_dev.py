@@ -2,7 +2,7 @@
 
 Uses Redis and Elasticsearch where the settings point if they answer; otherwise starts a local ``redis-server``
 and the ``noida-db`` Elasticsearch stand-in with their data under ``.readq/``. Then installs the index
-templates and starts the three stage workers and Flower.
+templates and starts a worker and Flower.
 """
 
 from __future__ import annotations

@@ -1,1 +1,2 @@
-"""readq's Celery tasks, one module per stage: thin adapters around the engines in ``workers``."""
+"""readq's Celery tasks, thin adapters around the engines in ``workers``: ``readq.fetch`` carries a page from the
+queue to the index, ``readq.index`` a document that waits for Elasticsearch."""

@@ -84,7 +84,7 @@ def _sample_queue_depths() -> None:
 
 @worker_init.connect
 def _sweep_lost_tasks(**_: object) -> None:
-    """Every stage worker offers to sweep; a lock in Redis lets one of the fleet do it per interval."""
+    """Every worker offers to sweep; a lock in Redis lets one of the fleet do it per interval."""
     interval = get_settings().sweep_interval
     if interval:
         threading.Thread(target=_sweep_forever, args=(interval,), name="readq-sweeper", daemon=True).start()

@@ -49,7 +49,7 @@ MAX_CHAIN_COOKIE_BYTES = 4096
 
 @dataclass(frozen=True)
 class FetchedPage:
-    """What the fetch stage hands on: the raw body and the response facts the extract stage needs."""
+    """What the fetch stage hands on: the raw body and the response facts extraction needs."""
 
     url: str
     final_url: str
