@@ -167,8 +167,8 @@ def page_f1(score: ShingleScore) -> float:
 
 def contains_markup(text: str | None) -> bool:
     """Whether ``text`` holds an HTML tag or comment (not a placeholder such as ``<year>``) or an undecoded entity,
-    as :mod:`workers.text` defines them."""
-    from workers.text import ENTITY_RE, MARKUP_RE, is_markup
+    as :mod:`workers.extraction.text` defines them."""
+    from workers.extraction.text import ENTITY_RE, MARKUP_RE, is_markup
 
     return bool(text) and (any(is_markup(match) for match in MARKUP_RE.finditer(text or ""))
                            or bool(ENTITY_RE.search(text or "")))
@@ -219,7 +219,7 @@ Extract = Callable[[str, str], tuple[str | None, dict[str, str | None]]]
 
 def readq_extractor(metadata: bool) -> Extract:
     from config.settings import get_settings
-    from workers.extractor import Extractor
+    from workers.extraction.extractor import Extractor
 
     extractor = Extractor.from_settings(get_settings())
 
@@ -278,7 +278,7 @@ def base_url(key: str) -> str:
 
 def load_corpus(corpus: Path, limit: int | None) -> Corpus:
     """The corpus at ``corpus``, of either layout, its pages decoded as the pipeline decodes them."""
-    from workers.decoding import decode_html
+    from workers.extraction.decoding import decode_html
 
     if (corpus / "expectations.json").exists():
         kind, expectations = SNIPPETS, json.loads((corpus / "expectations.json").read_text("utf-8"))

@@ -32,10 +32,10 @@ from celery import Celery, chain
 from elasticsearch import Elasticsearch
 
 from benchmarks.support import delete_prefix, stop_group
-from workers.decoding import decode_html
-from workers.documents import build_document, document_id
 from workers.errors import ReadqError
-from workers.extractor import Extractor
+from workers.extraction.decoding import decode_html
+from workers.extraction.documents import build_document, document_id
+from workers.extraction.extractor import Extractor
 
 QUEUE = "naive"
 REPO = Path(__file__).resolve().parent.parent

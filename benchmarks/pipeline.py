@@ -55,10 +55,10 @@ from benchmarks.support import commands_run, delete_prefix, prefix_memory, stop_
 from config.settings import Settings
 from readq import Client
 from tests.support.services import NoidaElasticsearch, WorkerProcess, drop_indices, free_port, wait_for
-from workers.dedup import BandIndex, find_originals
-from workers.documents import page_document
 from workers.errors import ReadqError
-from workers.extractor import Extractor
+from workers.extraction.documents import page_document
+from workers.extraction.extractor import Extractor
+from workers.indexing.dedup import BandIndex, find_originals
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "pages"
 SCENARIOS = ("ceiling", "peer", "readq", "naive", "enqueue", "slow")

@@ -49,9 +49,9 @@ from elasticsearch import Elasticsearch, helpers
 
 from config.settings import Settings
 from readq import Client
-from workers.elastic import install_templates, pages_template
-from workers.languages import ANALYZERS, analysis_settings
-from workers.search_query import PHRASE_BOOST, PHRASE_SLOP
+from workers.extraction.languages import ANALYZERS, analysis_settings
+from workers.indexing.elastic import install_templates, pages_template
+from workers.indexing.query import PHRASE_BOOST, PHRASE_SLOP
 
 K = 10
 MIN_QUERY_WORDS = 2
@@ -134,10 +134,10 @@ def summarise(ranks: dict[str, list[tuple[str, float]]], languages: Iterable[str
 # --- the documents -----------------------------------------------------------------------------------------------
 
 def _extract(path: str) -> dict[str, Any] | None:
-    from workers.decoding import decode_html
-    from workers.documents import build_document
     from workers.errors import ReadqError
-    from workers.extractor import Extractor
+    from workers.extraction.decoding import decode_html
+    from workers.extraction.documents import build_document
+    from workers.extraction.extractor import Extractor
 
     page = Path(path)
     url = f"http://corpus.invalid/{page.parent.parent.name}/{page.name.removesuffix('.html.gz')}"

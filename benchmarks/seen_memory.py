@@ -12,7 +12,7 @@ import time
 
 import redis
 
-from workers.seen import SeenSet
+from workers.state.seen import SeenSet
 
 CHUNK = 10_000
 

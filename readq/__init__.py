@@ -20,8 +20,8 @@ if TYPE_CHECKING:
     from readq._client import Client, Document
     from readq._producer import BatchReceipt, Refusal
     from workers.errors import ReadqError, ServiceUnavailable
-    from workers.progress import BatchProgress
-    from workers.search_query import SearchHit, SearchQueryError, SearchResults
+    from workers.indexing.query import SearchHit, SearchQueryError, SearchResults
+    from workers.state.progress import BatchProgress
 
 __all__ = [
     "BatchProgress",
@@ -42,15 +42,15 @@ __all__ = [
 ]
 
 _HOMES = {
-    "BatchProgress": "workers.progress",
+    "BatchProgress": "workers.state.progress",
     "BatchReceipt": "readq._producer",
     "Client": "readq._client",
     "Document": "readq._client",
     "ReadqError": "workers.errors",
     "Refusal": "readq._producer",
-    "SearchHit": "workers.search_query",
-    "SearchQueryError": "workers.search_query",
-    "SearchResults": "workers.search_query",
+    "SearchHit": "workers.indexing.query",
+    "SearchQueryError": "workers.indexing.query",
+    "SearchResults": "workers.indexing.query",
     "ServiceUnavailable": "workers.errors",
     "Settings": "config.settings",
 }

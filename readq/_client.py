@@ -17,18 +17,12 @@ from elasticsearch import ApiError, NotFoundError, TransportError
 from config.celery import create_app
 from config.settings import Settings, get_settings
 from readq import _producer
+from readq._kibana import import_saved_objects
 from readq._producer import BatchReceipt
-from workers.elastic import Migration, index_versions, install_templates, mapping_version, migrate
 from workers.errors import IndexMissing, ServiceUnavailable
-from workers.failures import is_permanent
-from workers.kibana import import_saved_objects
-from workers.languages import query_languages
-from workers.masking import mask_secrets
-from workers.progress import BatchProgress
-from workers.queues import queue_depths
-from workers.retrylog import PendingRetry, RetryLog
-from workers.runtime import Runtime
-from workers.search_query import (
+from workers.extraction.languages import query_languages
+from workers.indexing.elastic import Migration, index_versions, install_templates, mapping_version, migrate
+from workers.indexing.query import (
     SearchRequest,
     SearchResults,
     build_search,
@@ -38,7 +32,13 @@ from workers.search_query import (
     read_similar_counts,
     similar_count_search,
 )
-from workers.seen import SeenSet
+from workers.masking import mask_secrets
+from workers.runtime import Runtime
+from workers.state.failures import is_permanent
+from workers.state.progress import BatchProgress
+from workers.state.queues import queue_depths
+from workers.state.retrylog import PendingRetry, RetryLog
+from workers.state.seen import SeenSet
 from workers.times import iso_time
 from workers.urls import normalize_url, url_id
 

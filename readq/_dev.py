@@ -21,8 +21,8 @@ from elasticsearch import ApiError, TransportError
 
 from config.settings import Settings
 from readq._client import Client
+from readq._launcher import Supervisor, flower_command, flower_env, worker_command, worker_env
 from workers.errors import ServiceUnavailable
-from workers.launcher import Supervisor, flower_command, flower_env, worker_command, worker_env
 from workers.masking import mask_secrets
 
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})

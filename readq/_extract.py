@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from config.settings import get_settings
-from workers.documents import page_document, public_view
 from workers.errors import BodyTooLarge, ReadqError
-from workers.extractor import Extractor
-from workers.fetcher import Fetcher
+from workers.extraction.documents import page_document, public_view
+from workers.extraction.extractor import Extractor
+from workers.fetching.fetcher import Fetcher
 from workers.urls import normalize_url
 
 

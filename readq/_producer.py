@@ -1,5 +1,5 @@
 """The producer: validate and normalise URLs, then admit them chunk by chunk (seen-set claim, ``queued`` state and
-fetch message in one atomic script: :mod:`workers.admission`).
+fetch message in one atomic script: :mod:`workers.state.admission`).
 
 Fetch tasks are written straight to the fetch queue's Redis list, one ``LPUSH`` per chunk, as the smallest message
 Celery's worker accepts (protocol 2: the task name, id and ``argsrepr`` for Flower in the headers,
@@ -21,11 +21,11 @@ from typing import Any
 import orjson
 from celery import Celery
 
-from workers.admission import Admission, Candidate
 from workers.errors import RefusedURL
 from workers.masking import mask_secrets
-from workers.progress import ProgressTracker
-from workers.seen import SeenSet
+from workers.state.admission import Admission, Candidate
+from workers.state.progress import ProgressTracker
+from workers.state.seen import SeenSet
 from workers.urls import normalize_url, url_id
 
 REFUSALS_KEPT = 1000  # examples kept in a receipt; the counts by reason cover every refusal

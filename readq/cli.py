@@ -26,7 +26,7 @@ from workers.masking import mask_secrets
 if TYPE_CHECKING:
     from readq._client import Client
     from readq._producer import Refusal
-    from workers.progress import BatchProgress
+    from workers.state.progress import BatchProgress
 
 WORKER_CHECK_TIMEOUT = 5.0  # s a worker on this host has to answer `readq worker --check`
 EXPORT_PROGRESS_SECONDS = 5.0
@@ -159,7 +159,7 @@ def _seeded(client: Client, sitemaps: tuple[str, ...], feeds: tuple[str, ...],
     if not (sitemaps or feeds):
         return
     from readq._producer import Refusal
-    from workers.seeds import PoliteSeedFetch, SeedLimitExceeded, SeedLimits, SeedReader
+    from readq._seeds import PoliteSeedFetch, SeedLimitExceeded, SeedLimits, SeedReader
 
     runtime, settings = client.runtime, client.settings
     fetch = PoliteSeedFetch(runtime.fetcher, runtime.gate, runtime.robots if settings.obey_robots else None)
@@ -177,7 +177,7 @@ def _seeded(client: Client, sitemaps: tuple[str, ...], feeds: tuple[str, ...],
 
 
 def _wait_for(client: Client, batch: str, as_json: bool) -> BatchProgress:
-    from readq._progress import follow_batch
+    from readq._follow import follow_batch
 
     try:
         final = follow_batch(client, batch, as_json=as_json,
@@ -221,7 +221,7 @@ def status(client: Client, batch: str | None, list_failed: bool, reason: str | N
     if reason is not None:
         _check_reason(reason)
     if watch:
-        from readq._progress import watch_status
+        from readq._follow import watch_status
 
         watch_status(client, batch, interval=interval, as_json=as_json)
         return
@@ -265,7 +265,7 @@ def status(client: Client, batch: str | None, list_failed: bool, reason: str | N
 
 
 def _check_reason(reason: str) -> None:
-    from workers.failures import failure_reasons
+    from workers.state.failures import failure_reasons
 
     known = failure_reasons()
     if reason not in known:
@@ -310,7 +310,7 @@ def get(client: Client, url: str, as_json: bool) -> None:
     Example:
         readq get https://example.com/a --json
     """
-    from workers.progress import FINAL_STATES
+    from workers.state.progress import FINAL_STATES
     from workers.times import iso_time
     from workers.urls import normalize_url
 
@@ -455,7 +455,7 @@ def search(client: Client, query: tuple[str, ...], size: int, offset: int, domai
         readq search '"climate policy" -opinion' title:EU --from 10
         readq search author:"Jane Doe" site:example.com --json
     """
-    from workers.search_query import SearchQueryError
+    from workers.indexing.query import SearchQueryError
 
     client.check()
     try:
@@ -536,7 +536,7 @@ def worker(concurrency: int | None, processes: int | None, loglevel: str, check:
         readq worker -c 64 -p 4          # 64 pages under way, 4 extraction processes
         readq worker --check             # does this host's worker answer?
     """
-    from workers.launcher import Supervisor, stop_grace_seconds, worker_command, worker_env
+    from readq._launcher import Supervisor, stop_grace_seconds, worker_command, worker_env
 
     settings = get_settings()
     if check:

@@ -16,9 +16,9 @@ from celery import Task
 from celery.exceptions import Retry, SoftTimeLimitExceeded, TimeLimitExceeded
 
 from config.settings import get_settings
-from tasks.runtime import get_runtime
+from tasks.lifecycle import get_runtime
 from workers.errors import RETRYABLE_ERRORS, SKIP_ERRORS, MemoryLimitExceeded, ReadqError
-from workers.progress import State
+from workers.state.progress import State
 from workers.urls import url_id
 
 _settings = get_settings()

@@ -9,11 +9,11 @@ from __future__ import annotations
 from config.celery import app
 from tasks.base import ReadqTask
 from tasks.index import index, write_document
-from tasks.runtime import get_runtime
+from tasks.lifecycle import get_runtime
 from workers import metrics
 from workers.errors import ElasticsearchUnavailable
-from workers.polite import Deferral
-from workers.progress import State
+from workers.fetching.policy import Deferral
+from workers.state.progress import State
 
 
 @app.task(base=ReadqTask, name="readq.fetch", bind=True, stage="fetch")

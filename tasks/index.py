@@ -13,12 +13,12 @@ from typing import Any
 from config.celery import app
 from config.settings import get_settings
 from tasks.base import ReadqTask
-from tasks.runtime import get_runtime
+from tasks.lifecycle import get_runtime
 from workers import metrics
-from workers.documents import document_id
 from workers.errors import DuplicateContent
-from workers.progress import State
+from workers.extraction.documents import document_id
 from workers.runtime import Runtime
+from workers.state.progress import State
 
 _settings = get_settings()
 WAIT_FOR_BULK = _settings.es_request_timeout + _settings.bulk_flush_ms / 1000 + 5  # s

@@ -10,18 +10,18 @@ from elasticsearch import ApiError, Elasticsearch, TransportError
 
 from config.settings import Settings
 from workers import metrics
-from workers.dedup import DuplicateFinder
-from workers.elastic import make_client
-from workers.extraction_pool import ExtractionPool
-from workers.fetcher import Fetcher
-from workers.indexer import BulkIndexer
-from workers.polite import PoliteFetcher, PreviousFetch
-from workers.politeness import HostGate
-from workers.progress import ProgressTracker
-from workers.retrylog import RetryLog
-from workers.robots import RobotsPolicy
-from workers.seen import SeenSet
-from workers.states import StateRecorder
+from workers.extraction.pool import ExtractionPool
+from workers.fetching.fetcher import Fetcher
+from workers.fetching.policy import PoliteFetcher, PreviousFetch
+from workers.fetching.politeness import HostGate
+from workers.fetching.robots import RobotsPolicy
+from workers.indexing.dedup import DuplicateFinder
+from workers.indexing.elastic import make_client
+from workers.indexing.indexer import BulkIndexer
+from workers.state.progress import ProgressTracker
+from workers.state.retrylog import RetryLog
+from workers.state.seen import SeenSet
+from workers.state.recorder import StateRecorder
 from workers.urls import url_id
 
 PREVIOUS_FIELDS = ("etag", "last_modified", "content_hash", "batch")

@@ -19,7 +19,7 @@ import redis
 from config.settings import Settings
 from readq import Client
 from tests.support.services import settings_env, wait_for
-from workers.progress import State
+from workers.state.progress import State
 from workers.urls import url_id
 
 READQ = shutil.which("readq", path=str(Path(sys.executable).parent)) or "readq"

@@ -20,9 +20,9 @@ import pytest
 from config.settings import Settings
 from readq import Client
 from readq._exit_codes import SUCCESS, UNAVAILABLE
+from readq._launcher import stop_grace_seconds
 from tests.support.compose import healthcheck_command, load_compose, service_command, service_environment
 from tests.support.services import RedisServer, drop_indices, free_port, wait_for
-from workers.launcher import stop_grace_seconds
 
 BIN = Path(sys.executable).parent
 

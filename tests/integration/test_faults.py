@@ -205,7 +205,7 @@ def test_sigterm_mid_batch_finishes_or_returns_the_work(settings: Settings, site
 def test_settings_env_keeps_the_broker_password_out_of_argv(settings: Settings) -> None:
     """Secrets travel to worker processes in their environment, never on a command line `ps` shows."""
     secret = settings.model_copy(update={"redis_url": "redis://:topsecret@127.0.0.1:6379/0"})
-    from workers.launcher import worker_command
+    from readq._launcher import worker_command
 
     assert not any("topsecret" in part for part in worker_command(secret))
     assert settings_env(secret)["READQ_REDIS_URL"].endswith("topsecret@127.0.0.1:6379/0")

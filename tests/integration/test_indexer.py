@@ -11,11 +11,11 @@ import pytest
 from elasticsearch import Elasticsearch
 
 from readq import Client
-from workers.dedup import DuplicateFinder, signature
-from workers.documents import content_hash, document_id
-from workers.elastic import make_client
 from workers.errors import DocumentRejected, ElasticsearchUnavailable
-from workers.indexer import BulkIndexer
+from workers.extraction.documents import content_hash, document_id
+from workers.indexing.dedup import DuplicateFinder, signature
+from workers.indexing.elastic import make_client
+from workers.indexing.indexer import BulkIndexer
 
 
 class CountingBulk:

@@ -18,8 +18,8 @@ from tests.integration.test_cli import READQ, run
 from tests.support.httpserver import LocalSite
 from tests.support.services import settings_env, wait_for
 from tests.support.waiting import wait_finished, wait_status_records
-from workers.retrylog import GRACE_SECONDS, RetryLog
-from workers.robots import UNAVAILABLE
+from workers.fetching.robots import UNAVAILABLE
+from workers.state.retrylog import GRACE_SECONDS, RetryLog
 from workers.urls import url_id
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 from readq import Client
-from workers.progress import State
+from workers.state.progress import State
 
 
 def test_counters_follow_each_url_exactly_once(client: Client) -> None:

@@ -17,10 +17,10 @@ from readq import Client
 from readq._exit_codes import SUCCESS, USAGE
 from tests.integration.test_cli import run
 from tests.support.services import drop_indices
-from workers.documents import build_document, document_id
-from workers.elastic import index_versions, write_index
-from workers.extractor import Extraction
-from workers.indexer import BulkIndexer
+from workers.extraction.documents import build_document, document_id
+from workers.extraction.extractor import Extraction
+from workers.indexing.elastic import index_versions, write_index
+from workers.indexing.indexer import BulkIndexer
 
 FILLER = "Dieser Satz füllt den Text nur auf, damit er lang genug ist. "
 

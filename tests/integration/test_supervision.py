@@ -67,7 +67,8 @@ def supervised(settings: Settings, client: Client, tmp_path: Path) -> Iterator[t
         process.stop(signal.SIGKILL, timeout=5)
 
 
-def test_kill_9_of_the_supervisor_stops_its_worker_and_extraction_processes(supervised: tuple[WorkerProcess, set[int]]) -> None:
+def test_kill_9_of_the_supervisor_stops_its_worker_and_extraction_processes(
+        supervised: tuple[WorkerProcess, set[int]]) -> None:
     process, started = supervised
     assert process.process is not None
     assert len(started) >= 3  # the Celery worker, its fork server and extraction processes

@@ -20,7 +20,7 @@ import redis
 from elasticsearch import Elasticsearch
 
 from config.settings import Settings
-from workers.launcher import worker_command, worker_env
+from readq._launcher import worker_command, worker_env
 
 
 @functools.cache

@@ -6,7 +6,7 @@ from typing import Any
 
 from readq import BatchProgress, Client, Document
 from tests.support.services import wait_for
-from workers.progress import FINAL_STATES
+from workers.state.progress import FINAL_STATES
 
 
 def wait_finished(client: Client, batch: str, timeout: float = 90) -> BatchProgress:

@@ -14,6 +14,7 @@ import pytest
 from pydantic import SecretStr
 
 from config.settings import Settings
+from readq._launcher import stop_grace_seconds
 from tests.support.compose import (
     READQ_SERVICES,
     ROOT,
@@ -27,7 +28,6 @@ from tests.support.compose import (
     service_command,
     service_environment,
 )
-from workers.launcher import stop_grace_seconds
 
 SPECIAL_VALUES = {
     "redis_url": "redis://:pw@redis.example.internal:6380/2",

@@ -29,7 +29,7 @@ def test_the_settings_tests_pass_with_a_users_readq_shell(tmp_path: Path) -> Non
     user_shell = {"READQ_ALLOW_PRIVATE_NETWORKS": "true", "READQ_INDEX_PREFIX": "mine",
                   "READQ_FLOWER_BASIC_AUTH": "me:secret", "READQ_METRICS_ADDRESS": "0.0.0.0"}
     tests = [str(ROOT / "tests" / "unit" / name) for name in
-             ("test_settings.py", "test_launcher.py", "test_kibana_objects.py")]
+             ("test_settings.py", "cli/test_launcher.py", "cli/test_kibana_objects.py")]
     done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", str(ROOT),
                            "-c", str(ROOT / "pyproject.toml"), *tests], cwd=tmp_path, env={**os.environ, **user_shell},
                           capture_output=True, text=True, timeout=300)

@@ -96,7 +96,7 @@ def test_single_process_exporter() -> None:
 
 WORKER_EXPORTER = """
     import sys
-    from tasks import runtime
+    from tasks import lifecycle as runtime
 
     runtime._serve_metrics()
     print("ready", flush=True)

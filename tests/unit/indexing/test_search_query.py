@@ -1,0 +1,220 @@
+"""The search request builder and answer reader (workers/indexing/query.py) and the language tables: no
+Elasticsearch."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from config.settings import Settings
+from workers.extraction.languages import (
+    ANALYZERS,
+    LANGUAGES,
+    POLISH_ANALYZER,
+    analysis_settings,
+    language_properties,
+    pipeline_processors,
+    query_languages,
+)
+from workers.indexing.elastic import pages_template
+from workers.indexing.query import (
+    SearchQueryError,
+    SearchRequest,
+    build_search,
+    collapsed_groups,
+    parse_query,
+    read_highlights,
+    read_results,
+    read_similar_counts,
+    similar_count_search,
+)
+
+
+def _bool(body: dict[str, Any]) -> dict[str, Any]:
+    return body["query"]["bool"]  # type: ignore[no-any-return]
+
+
+def _text_clause(body: dict[str, Any]) -> dict[str, Any]:
+    """The free-text clause: simple_query_string when the text uses its syntax, else a best-fields multi_match."""
+    return next(c.get("simple_query_string") or c["multi_match"] for c in _bool(body)["must"]
+                if "simple_query_string" in c or (c["multi_match"]["type"] == "most_fields"
+                and "text^1" in c["multi_match"]["fields"]))
+
+
+def test_free_text_searches_the_neutral_and_the_query_languages_fields_title_above_body() -> None:
+    body = build_search(SearchRequest(query="neue Häuser", languages=("de",)))
+
+    fields = _text_clause(body)["fields"]
+    assert fields == ["title^3", "i18n.de.title^3", "description^2", "i18n.de.description^2", "text^1",
+                      "i18n.de.text^1"]
+    assert not any(".fr." in f for f in fields)
+    assert _text_clause(body)["query"] == "neue Häuser"
+    assert "multi_match" in _bool(body)["must"][0]  # plain words need no query-string parser
+    syntax = build_search(SearchRequest(query="neue -Häuser", languages=("de",)))
+    assert _bool(syntax)["must"][0]["simple_query_string"]["fields"] == fields
+
+
+def test_several_words_get_a_phrase_proximity_boost_one_word_does_not() -> None:
+    two = build_search(SearchRequest(query='+climate -opinion "policy change"*', languages=("en",)))
+    one = build_search(SearchRequest(query="climate", languages=("en",)))
+
+    phrase = _bool(two)["should"][0]["match_phrase"]["i18n.en.text"]
+    assert phrase["slop"] > 0 and phrase["boost"] > 1
+    assert phrase["query"] == "climate policy change"  # operators dropped, the excluded word too
+    several = build_search(SearchRequest(query="climate policy", languages=("en", "de")))
+    assert list(_bool(several)["should"][0]["match_phrase"]) == ["text"]
+    assert _bool(one)["should"] == [] and _bool(one)["must"]
+
+
+def test_field_terms_become_clauses_of_their_own() -> None:
+    body = build_search(SearchRequest(
+        query='Wahl title:"neue Regierung" author:Müller site:www.example.com -site:spam.example lang:de',
+        languages=("de",)))
+    clauses = _bool(body)
+
+    assert _text_clause(body)["query"] == "Wahl"
+    title = next(c["multi_match"] for c in clauses["must"] if "multi_match" in c and "title" in c["multi_match"]
+                 ["fields"])
+    assert title == {"query": "neue Regierung", "fields": ["title", "i18n.de.title"], "type": "phrase"}
+    author = next(c["multi_match"] for c in clauses["must"] if "multi_match" in c
+                  and c["multi_match"]["fields"] == ["author"])
+    assert author["query"] == "Müller" and author["operator"] == "and"
+    site_terms = json.dumps(clauses["filter"])
+    assert '"domain": "example.com"' in site_terms and '"*.example.com"' in site_terms
+    assert {"term": {"lang": "de"}} in clauses["filter"]
+    assert "spam.example" in json.dumps(clauses["must_not"]) and "spam.example" not in site_terms
+
+
+def test_dates_paging_collapse_and_highlights() -> None:
+    body = build_search(SearchRequest(query="x", languages=("fr",), size=5, offset=20,
+                                      since=date(2024, 1, 1), until=date(2024, 1, 31)))
+
+    assert {"range": {"published": {"gte": "2024-01-01", "lt": "2024-02-01"}}} in _bool(body)["filter"]
+    assert (body["from"], body["size"], body["track_total_hits"]) == (20, 5, True)
+    assert body["collapse"] == {"field": "duplicate_group"}
+    assert set(body["highlight"]["fields"]) == {"title", "i18n.fr.title", "description", "i18n.fr.description",
+                                                "text", "i18n.fr.text"}
+    assert "collapse" not in build_search(SearchRequest(query="x", collapse=False))
+
+
+@pytest.mark.parametrize(("request_", "reason"), [
+    (SearchRequest(query="   "), "empty"),
+    (SearchRequest(query='title:"" -author:""'), "empty"),
+    (SearchRequest(query="x", since=date(2024, 2, 1), until=date(2024, 1, 1)), "after"),
+    (SearchRequest(query="x", languages=("xx",)), r"no analyzer for language\(s\) xx"),
+])
+def test_bad_requests_are_refused_with_their_reason(request_: SearchRequest, reason: str) -> None:
+    with pytest.raises(SearchQueryError, match=reason):
+        build_search(request_)
+
+
+def test_answers_read_into_hits_with_the_matching_fields_highlight_and_similar_count() -> None:
+    response = {"hits": {"total": {"value": 7}, "hits": [
+        {"_score": 2.5, "_source": {"url": "http://a/1", "title": "Häuser", "lang": "de", "description": "d"},
+         "highlight": {"text": ["die Häuser"], "i18n.de.text": ["die **Häuser**"], "title": ["**Häuser**"]},
+         "fields": {"duplicate_group": ["http://a/1"]}},
+        {"_score": 1.0, "_source": {"url": "http://a/2", "description": "  a   summary "},
+         "fields": {"duplicate_group": ["http://a/2"]}},
+    ]}}
+    request = SearchRequest(query="Haus", languages=("de",), offset=10)
+    groups = collapsed_groups(response)
+    counts = {"aggregations": {"groups": {"buckets": [{"key": "http://a/1", "doc_count": 3},
+                                                      {"key": "http://a/2", "doc_count": 1}]}}}
+
+    assert groups == ["http://a/1", "http://a/2"]
+    assert similar_count_search(groups)["query"] == {"terms": {"duplicate_group": groups}}
+    results = read_results(response, request, read_similar_counts(counts))
+
+    assert (results.total, results.offset, results.languages) == (7, 10, ("de",))
+    first, second = results
+    assert first.snippet == "die **Häuser**" and first.highlights["title"] == "**Häuser**"
+    assert first.similar == 2 and second.similar == 0
+    assert second.snippet == "a summary"  # no highlight: the description stands in
+    assert results.to_dict()["hits"][0]["url"] == "http://a/1"
+
+
+def test_a_language_fields_highlight_wins_over_the_neutral_one() -> None:
+    chosen = read_highlights({"i18n.fr.text": ["**chevaux**"], "text": ["chevaux"], "description": []})
+    assert chosen == {"text": "**chevaux**"}
+
+
+@given(st.text(max_size=200))
+def test_any_query_parses_and_its_field_terms_leave_the_free_text(query: str) -> None:
+    parsed = parse_query(query)
+    for term in parsed.terms:
+        assert term.field in ("title", "author", "site", "lang")
+        assert term.value and term.value == term.value.strip() and '"' not in term.value
+    assert "title:" not in parsed.text.split()[0:1]
+    assert parsed.text == " ".join(parsed.text.split())
+
+
+@given(st.lists(st.sampled_from(["Haus", '"neue Wahl"', "+Berlin", "-Paris", "Stadt*", "title:Wahl",
+                                 'author:"A B"', "site:example.com", "-lang:fr", "a|b", "(x", "\"open"]),
+                min_size=1, max_size=6),
+       st.lists(st.sampled_from(LANGUAGES), max_size=3, unique=True))
+def test_any_combination_builds_a_request_that_searches_what_was_asked(parts: list[str], langs: list[str]) -> None:
+    query = " ".join(parts)
+    body = build_search(SearchRequest(query=query, languages=tuple(langs)))
+    clauses = _bool(body)
+    parsed = parse_query(query)
+
+    assert len(clauses["must"]) + len(clauses["filter"]) + len(clauses["must_not"]) >= 1
+    if parsed.text:
+        fields = _text_clause(body)["fields"]
+        assert all(f"i18n.{lang}.text^1" in fields for lang in langs)
+        assert ("simple_query_string" in _bool(body)["must"][0]) == any(
+            op in parsed.text for op in ('"', "|", "(", "+", "-", "*"))
+        assert len(fields) == 3 * (1 + len(langs))
+    assert len(clauses["must_not"]) == sum(t.exclude for t in parsed.terms)
+    json.dumps(body)  # a request the client can send
+
+
+def test_every_language_has_an_analyzer_field_and_a_pipeline_copy() -> None:
+    properties = language_properties()["i18n"]["properties"]
+    processors = json.dumps(pipeline_processors())
+
+    assert set(properties) == set(LANGUAGES) == set(ANALYZERS)
+    assert properties["de"]["properties"]["text"]["analyzer"] == "german"
+    assert properties["pl"]["properties"]["title"]["analyzer"] == POLISH_ANALYZER
+    assert POLISH_ANALYZER in analysis_settings()["analyzer"]
+    assert all(f"'{lang}'" in processors for lang in LANGUAGES)
+    template = pages_template(Settings(index_prefix="t"))
+    assert template["settings"]["index"]["default_pipeline"] == "t-pages-languages"
+    assert template["mappings"]["properties"]["duplicate_group"] == {"type": "keyword"}
+
+
+def test_the_query_language_is_the_given_one_the_confidently_detected_one_or_all() -> None:
+    assert query_languages("anything", "DE") == ("de",)
+    assert query_languages("anything", "all") == LANGUAGES
+    assert query_languages("Die Bundesregierung beschließt ein neues Gesetz", None) == ("de",)
+    assert query_languages("Trump", None) == LANGUAGES  # too short to tell
+    assert query_languages("", None) == LANGUAGES
+    assert query_languages("Trump", None, indexed=["en", "de", "xx"]) == ("de", "en")  # all = those indexed
+    assert query_languages("x", "all", indexed=[]) == ()
+
+
+def test_the_kibana_pages_data_view_labels_every_language_field_and_only_mapped_ones() -> None:
+    ndjson = Path(__file__).resolve().parents[3] / "config" / "kibana" / "readq.ndjson"
+    pages_view = next(o for o in map(json.loads, ndjson.read_text(encoding="utf-8").splitlines())
+                      if o["id"] == "readq-pages")
+    labelled = json.loads(pages_view["attributes"]["fieldAttrs"])
+    properties = pages_template(Settings())["mappings"]["properties"]
+
+    def mapped(name: str) -> bool:
+        node: Any = {"properties": properties}
+        for part in name.split("."):
+            node = node.get("properties", {}).get(part)
+            if node is None:
+                return False
+        return "type" in node
+
+    assert {f"i18n.{lang}.{field}" for lang in LANGUAGES for field in ("title", "description", "text")} <= set(
+        labelled)
+    assert all(mapped(name) for name in labelled)
+    assert labelled["i18n.de.text"]["customLabel"] == "text (german analyzer)"

@@ -1,0 +1,110 @@
+"""Boilerplate out of the tree before readability scores it: what no reader counts as the article."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from lxml.html import HtmlElement
+
+from workers.extraction.article import BODY_CLASS_RE
+
+#: Elements that never hold article prose.
+DROP_TAGS = frozenset({"button", "select", "svg", "template", "iframe", "object", "embed", "canvas", "script", "style",
+                       "link"})
+#: Page furniture by its tag: asides, footers, dialogs, image captions.
+FURNITURE_TAGS = frozenset({"aside", "footer", "dialog", "figcaption"})
+#: Navigation, dropped like furniture by its class: unless it holds most of the page (an unclosed ``<nav>`` swallows
+#: the page that follows it).
+NAVIGATION_TAGS = frozenset({"nav", "menu"})
+#: class or id words of page furniture: comment threads, share bars, cookie and newsletter prompts, teaser lists.
+BOILERPLATE_RE = re.compile(
+    r"(?:^|[\s_-])(?:comments?|comment-?(?:list|area|section|form|respond)|respond|disqus|replies|"
+    r"share|sharing|shariff|social|socials|sociable|addthis|"
+    r"cookies?|consent|gdpr|newsletter|subscribe|subscription|"
+    r"related|recommended|recommendations?|more-?stories|also-?read|further-?reading|"
+    r"breadcrumbs?|pagination|pager|sidebar|banner|advert|advertisement|ad|ad-?slot|sponsor|"
+    r"popup|modal|overlay|toolbar|tags|tag-?list|tagcloud|categories|author-?box|about-?author|byline|"
+    r"authors?|author-?(?:bio|info|description|details|profile)|bio|biography|"
+    r"buy-?box|disclosure|post-?meta(?:data)?|entry-?meta|entry-?footer|post-?footer|article-?footer|"
+    r"outbrain|taboola|most-?popular|more-?on|ratings?|timestamp|user-?info|"
+    r"copyright|credits?|skip-?link|jump-?link|menu|navbar|navigation|nav|footer|masthead)(?:$|[\s_-])|"
+    r"(?:^|\s)widgets?(?:$|\s)",  # a sidebar's "widget", not the page builder's "elementor-widget-wrap"
+    re.IGNORECASE,
+)
+#: class words of an image's caption (its credit, its one-line description): furniture when short.
+CAPTION_RE = re.compile(r"(?:^|[\s_-])(?:captions?|wp-caption-text|bildunterschrift)(?:$|[\s_-])", re.IGNORECASE)
+#: A longer "caption" is a teaser's or a video's description, the article itself on some pages.
+MAX_CAPTION_CHARS = 400
+#: class words of the article itself, which win over any boilerplate word beside them.
+ARTICLE_CLASS_RE = re.compile(r"(?:^|\s)(?:entry|hentry|article|post|story)(?:$|\s)|" + BODY_CLASS_RE.pattern,
+                              re.IGNORECASE)
+HIDDEN_STYLE_RE = re.compile(r"(?:^|;)\s*(?:display\s*:\s*none|visibility\s*:\s*hidden)", re.IGNORECASE)
+#: Never dropped by their class: the page itself and the containers that announce the article.
+PROTECTED_TAGS = frozenset({"html", "body", "main", "article"})
+#: An element with more than this share of the page's text is not furniture, whatever its class says.
+MAX_BOILERPLATE_SHARE = 0.4
+#: ... nor is one whose text is mostly that of one ``<article>`` inside it.
+MIN_ARTICLE_SHARE = 0.5
+
+
+def clean_tree(tree: HtmlElement, title: str | None = None, *, furniture: bool = True) -> None:
+    """Drop hidden elements and, with ``furniture``, navigation and page furniture from ``tree``, in place; never what
+    holds the heading that reads ``title`` (a "wrap has-sidebar" around the headline is the page's layout)."""
+    for noscript in tree.xpath("//body//noscript"):  # what a page shows without scripts is often its article
+        noscript.drop_tag()
+    _walk(tree, lambda element: _is_hidden(element) or (furniture and element.tag in FURNITURE_TAGS))
+    if not furniture:
+        return
+    body = tree.find("body")
+    total = len(body.text_content()) if body is not None else 0
+    layout = _headline_ancestors(tree, title)
+    _walk(tree, lambda element: element not in layout and _is_boilerplate_block(element, total))
+
+
+def _headline_ancestors(tree: HtmlElement, title: str | None) -> set[HtmlElement]:
+    """The elements around the first ``<h1>`` or ``<h2>`` that ends with ``title`` (after a kicker, if any)."""
+    if not title:
+        return set()
+    for heading in tree.iter("h1", "h2"):
+        if " ".join(heading.text_content().split()).endswith(title):
+            return set(heading.iterancestors())
+    return set()
+
+
+def _walk(tree: HtmlElement, drop: Callable[[HtmlElement], bool]) -> None:
+    stack = [tree]
+    while stack:
+        element = stack.pop()
+        if element.tag not in PROTECTED_TAGS and element.tag != "head" and drop(element):
+            element.drop_tree()
+        else:
+            stack.extend(element)
+
+
+def _is_hidden(element: HtmlElement) -> bool:
+    if not isinstance(element.tag, str):
+        return True  # comments and processing instructions
+    if element.tag in DROP_TAGS:
+        return True
+    attributes = element.attrib
+    if "hidden" in attributes or attributes.get("aria-hidden") == "true":
+        return True
+    return bool(HIDDEN_STYLE_RE.search(attributes.get("style", "")))
+
+
+def _is_boilerplate_block(element: HtmlElement, total: int) -> bool:
+    features = f"{element.get('class', '')} {element.get('id', '')}"
+    if CAPTION_RE.search(features) and len(element.text_content()) <= MAX_CAPTION_CHARS:
+        return True
+    is_furniture = BOILERPLATE_RE.search(features) and not ARTICLE_CLASS_RE.search(features)  # not "entry share"
+    if element.tag not in NAVIGATION_TAGS and not is_furniture:
+        return False
+    size = len(element.text_content())
+    return size <= MAX_BOILERPLATE_SHARE * total and not _wraps_article(element, size)
+
+
+def _wraps_article(element: HtmlElement, size: int) -> bool:
+    """Whether most of ``element`` is one article: "wrap has-sidebar" is a layout, not furniture (a teaser list
+    holds several small ``<article>`` elements)."""
+    return any(len(article.text_content()) >= MIN_ARTICLE_SHARE * size for article in element.iterfind(".//article"))

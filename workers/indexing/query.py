@@ -1,0 +1,270 @@
+"""The search request readq sends and how its answer reads: pure functions, no Elasticsearch client here.
+
+A query is simple-query-string syntax (``"exact phrase"``, ``+must``, ``-must_not``, ``prefix*``, ``a | b``) plus
+``title:``, ``author:``, ``site:`` and ``lang:`` terms (a word or a quoted phrase, ``-`` to exclude; ``site:`` and
+``lang:`` filter on the host and the document's language), which :func:`parse_query` takes out of the free text.
+The free text searches the language-neutral fields and the language fields of the query's languages, title above
+description above body, with a boost for documents where the words stand close together (a phrase with slop).
+Near-duplicates collapse into one hit on ``duplicate_group``; highlights come from whichever field matched.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from workers.errors import ReadqError
+from workers.extraction.languages import ANALYSED_FIELDS, LANGUAGES, language_field
+
+FIELD_BOOSTS = {"title": 3.0, "description": 2.0, "text": 1.0}
+PHRASE_SLOP = 3
+PHRASE_BOOST = 2.0
+SNIPPET_CHARS = 180
+HIGHLIGHT_TAGS = ("**", "**")
+SNIPPET_ORDER = ("text", "description", "title")  # the body's match tells most, then the summary, then the title
+SOURCE_EXCLUDES = ["text", "minhash", "minhash_bands", "i18n"]
+FIELD_PREFIXES = ("title", "author", "site", "lang")
+FILTER_PREFIXES = ("site", "lang")
+FIELD_TERM = re.compile(r'(?:(?<=\s)|^)(?P<sign>[+-]?)(?P<field>title|author|site|lang):(?P<value>"[^"]*"|[^\s"]+)',
+                        re.IGNORECASE)
+WORD = re.compile(r"\w+")
+OPERATOR = re.compile(r'["|()~]|(?:^|\s)[+-]|\*(?:\s|$)')  # simple-query-string syntax in the free text
+
+
+class SearchQueryError(ReadqError):
+    """The query cannot be searched (nothing to look for, a bad date range, ...)."""
+
+
+@dataclass(frozen=True)
+class FieldTerm:
+    field: str  # one of FIELD_PREFIXES
+    value: str  # without quotes
+    phrase: bool
+    exclude: bool
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    text: str  # the simple-query-string part
+    terms: tuple[FieldTerm, ...]
+
+    @property
+    def language_text(self) -> str:
+        """The words that tell the query's language: the free text and the title terms."""
+        return " ".join([self.text, *(t.value for t in self.terms if t.field == "title")]).strip()
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    query: str
+    languages: tuple[str, ...] = ()  # whose language fields to search besides the neutral ones
+    size: int = 10
+    offset: int = 0
+    domain: str | None = None
+    since: date | None = None
+    until: date | None = None  # inclusive
+    collapse: bool = True
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    url: str
+    title: str | None
+    score: float
+    snippet: str
+    domain: str | None
+    lang: str | None
+    published: str | None
+    duplicate_of: str | None
+    similar: int = 0  # near-duplicates folded into this hit
+    highlights: dict[str, str] = field(default_factory=dict)  # field -> highlighted fragment
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class SearchResults:
+    """One page of hits, with the number of matching documents (near-duplicates counted) and the languages used."""
+
+    hits: list[SearchHit]
+    total: int
+    offset: int
+    languages: tuple[str, ...]
+
+    def __iter__(self) -> Any:
+        return iter(self.hits)
+
+    def __len__(self) -> int:
+        return len(self.hits)
+
+    def __getitem__(self, index: int) -> SearchHit:
+        return self.hits[index]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"total": self.total, "offset": self.offset, "languages": list(self.languages),
+                "hits": [hit.to_dict() for hit in self.hits]}
+
+
+def parse_query(query: str) -> ParsedQuery:
+    """Split ``title:``/``author:``/``site:`` terms off the free text."""
+    terms = []
+    for match in FIELD_TERM.finditer(query):
+        value = match.group("value")
+        phrase = value.startswith('"')
+        value = value.strip('"').strip()
+        if value:
+            terms.append(FieldTerm(field=match.group("field").lower(), value=value, phrase=phrase,
+                                   exclude=match.group("sign") == "-"))
+    text = " ".join(FIELD_TERM.sub(" ", query).split())
+    return ParsedQuery(text=text, terms=tuple(terms))
+
+
+def searched_fields(base: str, languages: Iterable[str]) -> list[str]:
+    return [base, *(language_field(lang, base) for lang in languages)]
+
+
+def _boosted(fields: Iterable[str], languages: tuple[str, ...]) -> list[str]:
+    return [f"{name}^{FIELD_BOOSTS[base]:g}" for base in fields for name in searched_fields(base, languages)]
+
+
+def _words(text: str) -> str:
+    """The free text without operators, for the proximity boost: ``+a -b "c d"*`` -> ``a c d`` (excluded dropped)."""
+    kept = re.sub(r'(?:(?<=\s)|^)-(?:"[^"]*"|\S+)', " ", text)
+    return " ".join(WORD.findall(kept))
+
+
+def _field_clause(term: FieldTerm, languages: tuple[str, ...]) -> dict[str, Any]:
+    if term.field == "lang":
+        return {"term": {"lang": term.value.lower()}}
+    if term.field == "site":
+        host = term.value.lower().removeprefix("www.")
+        return {"bool": {"should": [{"term": {"domain": host}}, {"term": {"domain": f"www.{host}"}},
+                                    {"wildcard": {"domain": {"value": f"*.{host}"}}},
+                                    {"term": {"site_name": term.value}}],
+                         "minimum_should_match": 1}}
+    fields = searched_fields("title", languages) if term.field == "title" else ["author"]
+    kind = "phrase" if term.phrase else "best_fields"
+    return {"multi_match": {"query": term.value, "fields": fields, "type": kind,
+                            **({} if term.phrase else {"operator": "and"})}}
+
+
+def build_search(request: SearchRequest) -> dict[str, Any]:
+    """The body of the ``_search`` request (keyword arguments of ``Elasticsearch.search``)."""
+    if request.since and request.until and request.since > request.until:
+        raise SearchQueryError(f"--since {request.since} is after --until {request.until}")
+    unknown = sorted(set(request.languages) - set(LANGUAGES))
+    if unknown:
+        raise SearchQueryError(f"no analyzer for language(s) {', '.join(unknown)}; known: {', '.join(LANGUAGES)}")
+    parsed = parse_query(request.query)
+    if not parsed.text and not parsed.terms:
+        raise SearchQueryError("the query is empty")
+    langs = request.languages
+    must: list[dict[str, Any]] = []
+    must_not: list[dict[str, Any]] = []
+    should: list[dict[str, Any]] = []
+    filters: list[dict[str, Any]] = []
+    if parsed.text:
+        fields = _boosted(ANALYSED_FIELDS, langs)
+        if OPERATOR.search(parsed.text):
+            must.append({"simple_query_string": {"query": parsed.text, "fields": fields, "default_operator": "or",
+                                                 "analyze_wildcard": True}})
+        else:  # plain words: several times cheaper to run than the syntax parser; most_fields sums the exact and
+            # the stemmed field, as Elasticsearch advises for one text analysed two ways
+            must.append({"multi_match": {"query": parsed.text, "fields": fields, "type": "most_fields"}})
+        words = _words(parsed.text)
+        if len(words.split()) > 1:
+            # One field: the query language's (it matches inflected forms too) or, for several, the neutral one;
+            # a phrase costs a positions walk per field searched.
+            field = language_field(langs[0], "text") if len(langs) == 1 else "text"
+            should.append({"match_phrase": {field: {"query": words, "slop": PHRASE_SLOP, "boost": PHRASE_BOOST}}})
+    for term in parsed.terms:
+        clause = _field_clause(term, langs)
+        if term.exclude:
+            must_not.append(clause)
+        elif term.field in FILTER_PREFIXES:
+            filters.append(clause)
+        else:
+            must.append(clause)
+    if request.domain:
+        filters.append({"term": {"domain": request.domain}})
+    if request.since or request.until:
+        bounds = {}
+        if request.since:
+            bounds["gte"] = request.since.isoformat()
+        if request.until:
+            bounds["lt"] = (request.until + timedelta(days=1)).isoformat()
+        filters.append({"range": {"published": bounds}})
+    highlighted = [name for base in ANALYSED_FIELDS for name in searched_fields(base, langs)]
+    body: dict[str, Any] = {
+        "query": {"bool": {"must": must, "should": should, "must_not": must_not, "filter": filters}},
+        "from": request.offset,
+        "size": request.size,
+        "track_total_hits": True,
+        "highlight": {
+            "pre_tags": [HIGHLIGHT_TAGS[0]], "post_tags": [HIGHLIGHT_TAGS[1]],
+            "fields": {name: ({"number_of_fragments": 0} if name.endswith("title")
+                              else {"fragment_size": SNIPPET_CHARS, "number_of_fragments": 1})
+                       for name in highlighted},
+        },
+        "source_excludes": SOURCE_EXCLUDES,
+    }
+    if request.collapse:
+        body["collapse"] = {"field": "duplicate_group"}
+    return body
+
+
+def similar_count_search(groups: list[str]) -> dict[str, Any]:
+    """The request that counts each hit's group (the page and its near-duplicates), whatever they match."""
+    return {"size": 0, "query": {"terms": {"duplicate_group": groups}},
+            "aggs": {"groups": {"terms": {"field": "duplicate_group", "size": max(1, len(groups))}}}}
+
+
+def read_similar_counts(response: dict[str, Any]) -> dict[str, int]:
+    """Group -> how many near-duplicates it holds besides its first page."""
+    return {bucket["key"]: int(bucket["doc_count"]) - 1 for bucket in response["aggregations"]["groups"]["buckets"]}
+
+
+def _base_field(name: str) -> str:
+    return name.rsplit(".", 1)[-1]
+
+
+def read_highlights(highlight: dict[str, list[str]]) -> dict[str, str]:
+    """One fragment per base field; a language field's fragment wins over the neutral one (it marks inflections)."""
+    chosen: dict[str, str] = {}
+    for name in sorted(highlight, key=lambda n: n.count(".")):  # neutral first, then overwritten by a language's
+        fragments = highlight[name]
+        if fragments:
+            chosen[_base_field(name)] = " ".join(fragments[0].split())
+    return chosen
+
+
+def read_hit(raw: dict[str, Any], similar: dict[str, int] | None = None) -> SearchHit:
+    source = raw["_source"]
+    highlights = read_highlights(raw.get("highlight", {}))
+    snippet = next((highlights[name] for name in SNIPPET_ORDER if name in highlights), None)
+    if snippet is None:
+        snippet = " ".join((source.get("description") or "").split())
+    group = (raw.get("fields", {}).get("duplicate_group") or [None])[0]
+    return SearchHit(
+        url=source["url"], title=source.get("title"), score=float(raw.get("_score") or 0.0),
+        snippet=snippet[: SNIPPET_CHARS * 2], domain=source.get("domain"), lang=source.get("lang"),
+        published=source.get("published"), duplicate_of=source.get("duplicate_of"),
+        similar=(similar or {}).get(group, 0) if group else 0, highlights=highlights,
+    )
+
+
+def collapsed_groups(response: dict[str, Any]) -> list[str]:
+    """The duplicate groups of a collapsed answer's hits, to count with :func:`similar_count_search`."""
+    return [raw["fields"]["duplicate_group"][0] for raw in response["hits"]["hits"]
+            if raw.get("fields", {}).get("duplicate_group")]
+
+
+def read_results(response: dict[str, Any], request: SearchRequest,
+                 similar: dict[str, int] | None = None) -> SearchResults:
+    hits = response["hits"]
+    return SearchResults(hits=[read_hit(raw, similar) for raw in hits["hits"]], total=int(hits["total"]["value"]),
+                         offset=request.offset, languages=request.languages)
