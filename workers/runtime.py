@@ -19,9 +19,9 @@ from workers.indexing.dedup import DuplicateFinder
 from workers.indexing.elastic import make_client
 from workers.indexing.indexer import BulkIndexer
 from workers.state.progress import ProgressTracker
+from workers.state.recorder import StateRecorder
 from workers.state.retrylog import RetryLog
 from workers.state.seen import SeenSet
-from workers.state.recorder import StateRecorder
 from workers.urls import url_id
 
 PREVIOUS_FIELDS = ("etag", "last_modified", "content_hash", "batch")

@@ -13,7 +13,8 @@ from elasticsearch import Elasticsearch
 from readq import Client
 from workers.errors import DocumentRejected, ElasticsearchUnavailable
 from workers.extraction.documents import content_hash, document_id
-from workers.indexing.dedup import DuplicateFinder, signature
+from workers.extraction.fingerprint import signature
+from workers.indexing.dedup import DuplicateFinder
 from workers.indexing.elastic import make_client
 from workers.indexing.indexer import BulkIndexer
 

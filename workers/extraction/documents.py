@@ -46,9 +46,9 @@ def build_document(
         "duplicate_of": None,  # the URL of an indexed page with (nearly) the same text, set by the index stage
     }
     if fingerprint:
-        from workers.indexing import dedup  # datasketch takes a second to import; extract workers pay it once
+        from workers.extraction.fingerprint import signature  # datasketch takes a second to import
 
-        document["minhash"] = dedup.signature(extraction.text)
+        document["minhash"] = signature(extraction.text)
     return document
 
 

@@ -1,4 +1,5 @@
-"""Content dedup: a MinHash signature of each page's word 3-grams (datasketch), its LSH band keys held in Redis.
+"""Content dedup: the LSH band keys of each page's MinHash signature (``workers.extraction.fingerprint``), held in
+Redis.
 
 Each document carries its 64-value MinHash signature, cut into 8 bands of 8 values. The band keys of the pages
 indexed within ``READQ_DUPLICATE_WINDOW`` live in Redis, one hash per half window (a generation) mapping a band key
@@ -22,19 +23,17 @@ from typing import Any, cast
 
 import numpy as np
 import redis
-from datasketch import MinHash
 from elasticsearch import ApiError, Elasticsearch, TransportError
 
 from config.settings import Settings
+from workers.extraction.fingerprint import NUM_PERM
 from workers.indexing.groupcommit import GroupCommit, Unit
 from workers.urls import url_id
 
 logger = logging.getLogger(__name__)
 
-NUM_PERM = 64
 BANDS = 8
 ROWS = NUM_PERM // BANDS
-SHINGLE_WORDS = 3
 CANDIDATE_FIELDS = ["url", "minhash", "duplicate_of", "fetched_at"]
 
 # KEYS: this generation's hash, the previous one's. ARGV: lifetime (s), then band key and page id per band.
@@ -59,15 +58,6 @@ for start = 1, #new, 1000 do redis.call('HSET', KEYS[1], unpack(new, start, math
 redis.call('EXPIRE', KEYS[1], ARGV[1], 'NX')
 return owners
 """
-
-
-def signature(text: str) -> list[int]:
-    """The MinHash signature of the text's word 3-grams (case folded)."""
-    words = text.lower().split()
-    shingles = {" ".join(words[i:i + SHINGLE_WORDS]).encode() for i in range(max(1, len(words) - SHINGLE_WORDS + 1))}
-    minhash = MinHash(num_perm=NUM_PERM, seed=1)
-    minhash.update_batch(sorted(shingles))
-    return [int(v) for v in minhash.hashvalues]
 
 
 def band_keys(minhash: list[int]) -> list[bytes]:
