@@ -247,14 +247,18 @@ def _children_by_parent() -> dict[int, list[int]]:
 
 
 def _tree(root: int, label: str, children: Mapping[int, list[int]]) -> list[tuple[int, str]]:
-    """The root and its descendants, each labelled by the stage in its command line (``-Q``) or its parent's."""
+    """The root and its descendants, each labelled by the queues in its command line (``-Q``) or its parent's; the
+    processes a Celery worker starts without a Celery command line (readq's extraction processes, their fork
+    server) as ``extraction processes``."""
     found: list[tuple[int, str]] = []
     todo: list[tuple[int, str, str | None]] = [(root, label, None)]
     while todo:
         pid, inherited, parent_queue = todo.pop()
         queue = _queue_of(pid)
-        if queue is None or pid == root:
+        if pid == root or (queue is None and parent_queue is None):
             pid_label = inherited
+        elif queue is None:
+            pid_label = "extraction processes"
         elif queue == parent_queue:
             pid_label = f"{inherited} child"
         else:

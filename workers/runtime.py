@@ -6,25 +6,24 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import redis
-from elasticsearch import ApiError, Elasticsearch, TransportError
+from elasticsearch import Elasticsearch
 
 from config.settings import Settings
 from workers import metrics
 from workers.extraction.pool import ExtractionPool
 from workers.fetching.fetcher import Fetcher
-from workers.fetching.policy import PoliteFetcher, PreviousFetch
+from workers.fetching.policy import PoliteFetcher
 from workers.fetching.politeness import HostGate
 from workers.fetching.robots import RobotsPolicy
 from workers.indexing.dedup import DuplicateFinder
 from workers.indexing.elastic import make_client
 from workers.indexing.indexer import BulkIndexer
+from workers.indexing.previous import PreviousVersions
 from workers.state.progress import ProgressTracker
 from workers.state.recorder import StateRecorder
 from workers.state.retrylog import RetryLog
 from workers.state.seen import SeenSet
-from workers.urls import url_id
 
-PREVIOUS_FIELDS = ("etag", "last_modified", "content_hash", "batch")
 STATUS_RECORDS_HELD = 100_000  # status records a process keeps while Elasticsearch is down (a few MB)
 
 
@@ -75,19 +74,12 @@ class Runtime:
         return PoliteFetcher(fetcher=self.fetcher, gate=self.gate,
                              robots=self.robots if self.settings.obey_robots else None,
                              max_defer=self.settings.visibility_timeout / 2,
-                             wait_in_place=self.settings.host_wait_in_place, previous=self.previous_fetch)
+                             wait_in_place=self.settings.host_wait_in_place,
+                             previous=self.previous_versions.lookup)
 
-    def previous_fetch(self, url: str) -> PreviousFetch | None:
-        """What the indexed version of ``url`` says about itself; None if there is none or ES cannot say now."""
-        try:
-            found = self.es.options(ignore_status=404).get(
-                index=self.settings.pages_alias, id=url_id(url), source_includes=list(PREVIOUS_FIELDS))
-        except (ApiError, TransportError):
-            return None
-        if not found.get("found"):
-            return None
-        source = found["_source"]
-        return PreviousFetch(**{name: source.get(name) for name in PREVIOUS_FIELDS})
+    @cached_property
+    def previous_versions(self) -> PreviousVersions:
+        return PreviousVersions.from_settings(self.settings, self.es)
 
     @cached_property
     def page_indexer(self) -> BulkIndexer:
@@ -106,6 +98,6 @@ class Runtime:
 
     def close(self) -> None:
         """Stop the extraction processes, flush what the group-commit writers still hold and stop their threads."""
-        for name in ("extraction", "duplicates", "page_indexer", "recorder"):
+        for name in ("extraction", "previous_versions", "duplicates", "page_indexer", "recorder"):
             if name in self.__dict__:
                 self.__dict__[name].close()

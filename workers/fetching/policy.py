@@ -76,9 +76,11 @@ class PoliteFetcher:
         previous = self.previous(url)
         if previous is not None and previous.batch == batch:
             previous = None
+        answered = False
         try:
             page = self.fetcher.fetch(url, etag=previous.etag if previous else None,
                                       last_modified=previous.last_modified if previous else None)
+            answered = True
         except ServerError as exc:
             if exc.status in PUSHBACK_STATUSES:
                 self.gate.penalize(host, exc.retry_after if exc.retry_after is not None else interval * 4)
@@ -87,6 +89,5 @@ class PoliteFetcher:
             self.gate.connection_failed(host, interval)
             raise
         finally:
-            self.gate.release(lease)
-        self.gate.connection_succeeded(host)
+            self.gate.release(lease, answered=answered)
         return page, previous

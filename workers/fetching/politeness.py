@@ -103,8 +103,14 @@ class HostGate:
                             args=[0, 0, self.max_concurrency, self.lease_ms, token])
         return Lease(host, token) if taken else None
 
-    def release(self, lease: Lease) -> None:
-        self.client.zrem(self._key(lease.host, "leases"), lease.token)
+    def release(self, lease: Lease, *, answered: bool = False) -> None:
+        """Give the request slot back; ``answered``: the host answered, so its connection-error count restarts
+        (both in one round trip)."""
+        with self.client.pipeline(transaction=False) as pipe:
+            pipe.zrem(self._key(lease.host, "leases"), lease.token)
+            if answered:
+                pipe.delete(self._key(lease.host, "errors"))
+            pipe.execute()
 
     def penalize(self, host: str, seconds: float) -> None:
         """No request to ``host`` starts before ``seconds`` from now."""
@@ -119,9 +125,6 @@ class HostGate:
             errors = int(pipe.execute()[0])
         if errors >= self.error_threshold:
             self.penalize(host, interval * 2 ** (errors - self.error_threshold + 1))
-
-    def connection_succeeded(self, host: str) -> None:
-        self.client.delete(self._key(host, "errors"))
 
     def _key(self, host: str, what: str) -> str:
         return f"{self.prefix}host:{host}:{what}"
