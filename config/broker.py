@@ -1,4 +1,4 @@
-"""kombu's Redis transport, with one repair for the way Celery closes a connection it lost.
+"""kombu's Redis transport, with one repair for the way Celery closes a connection it lost, and one saving.
 
 When Redis goes away under a running worker, Celery 5.7 first ``collect()``s the consumer's connection, which
 detaches kombu's transport from it, and then ``close()``s it. Closing the channel then tries to hand its
@@ -6,14 +6,35 @@ unacknowledged messages back to the queue through the detached transport and die
 (celery/kombu#582), an "unrecoverable error" that stops the worker. Those messages are safe where they are: the
 unacked hash lives in Redis, and kombu restores it after the visibility timeout. So a detached channel skips that
 restore instead of crashing, and the worker reconnects as Celery intends.
+
+The saving: kombu builds a new redis-py client object for every command it sends outside the event loop (each
+message's unacknowledged record and its ack among them), and redis-py 8's client constructor copies a table of
+~200 response callbacks each time: measured, it was the largest single cost of a worker's main thread. A client
+holds no connection of its own (its pool does), so one per channel and pool serves every call the same way.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 from kombu.transport import TRANSPORT_ALIASES, redis
 
 
 class Channel(redis.Channel):
+    _shared_client: Any = None
+
+    @contextmanager
+    def conn_or_acquire(self, client: Any = None) -> Iterator[Any]:
+        if client:
+            yield client
+            return
+        shared = self._shared_client
+        if shared is None or shared.connection_pool is not self.pool:  # a new pool after a fork or a reconnect
+            shared = self._shared_client = self._create_client()  # type: ignore[no-untyped-call]
+        yield shared
+
     def close(self) -> None:
         if not self.closed and self._qos is not None and self.connection.client is None:
             self._qos.restore_at_shutdown = False
