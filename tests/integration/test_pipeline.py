@@ -91,5 +91,5 @@ def test_a_redelivered_task_leaves_one_document_and_one_count(workers: Client, s
     hits = workers.runtime.es.search(index=workers.settings.pages_alias, query={"term": {"url": url}})
     assert hits["hits"]["total"]["value"] == 1
     assert hits["hits"]["hits"][0]["_id"] == url_id(url)
-    progress = workers.state.progress(batch)
+    progress = workers.progress(batch)
     assert progress is not None and (progress.total, progress.indexed) == (1, 1)
