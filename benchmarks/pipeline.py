@@ -43,7 +43,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import redis
 from elasticsearch import Elasticsearch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -54,7 +53,8 @@ from benchmarks.observe import QueueSampler, RssSampler, TaskEvents, cpu_seconds
 from benchmarks.support import commands_run, delete_prefix, prefix_memory, stop_group, used_memory
 from config.settings import Settings
 from readq import Client
-from tests.support.services import NoidaElasticsearch, WorkerProcess, drop_indices, free_port, wait_for
+from readq._services import NoidaElasticsearch, RedisServer, wait_for
+from tests.support.services import WorkerProcess, drop_indices
 from workers.errors import ReadqError
 from workers.extraction.documents import page_document
 from workers.extraction.extractor import Extractor
@@ -511,17 +511,13 @@ def redis_server(given: str | None, workdir: Path, services: dict[str, int]) -> 
     if given:
         yield given
         return
-    port = free_port()
-    url = f"redis://127.0.0.1:{port}/0"
-    process = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                                "--appendonly", "no", "--dir", str(workdir)],
-                               stdout=subprocess.DEVNULL, start_new_session=True)
-    services["redis-server"] = process.pid
+    server = RedisServer(workdir, appendfsync=None).start()
+    assert server.process is not None
+    services["redis-server"] = server.process.pid
     try:
-        wait_for(redis.Redis.from_url(url).ping, f"redis-server on port {port}", 20)
-        yield url
+        yield server.url
     finally:
-        stop_group(process)
+        server.stop()
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:

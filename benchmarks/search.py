@@ -49,6 +49,7 @@ from elasticsearch import Elasticsearch, helpers
 
 from config.settings import Settings
 from readq import Client
+from readq._services import NoidaElasticsearch
 from workers.extraction.languages import ANALYZERS, analysis_settings
 from workers.indexing.elastic import install_templates, pages_template
 from workers.indexing.query import PHRASE_BOOST, PHRASE_SLOP
@@ -232,8 +233,6 @@ def elasticsearch_url(given: str | None) -> Iterator[str]:
     if given:
         yield given
         return
-    from tests.support.services import NoidaElasticsearch
-
     server = NoidaElasticsearch(Path(tempfile.mkdtemp(prefix="search-bench-"))).start()
     try:
         yield server.url

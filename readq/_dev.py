@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -22,6 +19,7 @@ from elasticsearch import ApiError, TransportError
 from config.settings import Settings
 from readq._client import Client
 from readq._launcher import Supervisor, flower_command, flower_env, worker_command, worker_env
+from readq._services import NoidaElasticsearch, RedisServer, noida_binary, redis_server_binary, wait_for
 from workers.errors import ServiceUnavailable
 from workers.masking import mask_secrets
 
@@ -70,17 +68,15 @@ def _ensure_redis(client: Client, supervisor: Supervisor, state_dir: Path, say: 
         say(f"Redis: using {url}")
         return
     parts = urlsplit(url)
-    server = shutil.which("redis-server")
-    if parts.hostname not in LOCAL_HOSTS or server is None:
+    if parts.hostname not in LOCAL_HOSTS or redis_server_binary() is None:
         why = "it is not local" if parts.hostname not in LOCAL_HOSTS else "redis-server is not installed"
         raise ServiceUnavailable("Redis", url, f"no answer, and readq cannot start one ({why}); "
                                  "start Redis or set READQ_REDIS_URL")
     data = state_dir / "redis"
     data.mkdir(exist_ok=True)
     log = (state_dir / "redis.log").open("ab")
-    supervisor.start("redis-server", [server, "--bind", "127.0.0.1", "--port", str(parts.port or 6379),
-                                      "--dir", str(data), "--appendonly", "yes", "--save", "",
-                                      "--maxmemory-policy", "noeviction"], tier=0, output=log)
+    server = RedisServer(data, parts.port or 6379)
+    supervisor.start(server.name, server.command(), tier=0, output=log)
     _wait_until(client.runtime.redis.ping, "Redis", url)
     say(f"Redis: started redis-server at {url} (data in {data})")
 
@@ -92,15 +88,14 @@ def _ensure_elasticsearch(client: Client, supervisor: Supervisor, state_dir: Pat
         say(f"Elasticsearch: using {url}")
         return
     parts = urlsplit(url)
-    noida = shutil.which("noida-db") or str(Path(sys.executable).with_name("noida-db"))
-    if parts.hostname not in LOCAL_HOSTS or not Path(noida).exists():
+    if parts.hostname not in LOCAL_HOSTS or noida_binary() is None:
         why = "it is not local" if parts.hostname not in LOCAL_HOSTS else "noida-db is not installed"
         raise ServiceUnavailable("Elasticsearch", url, f"no answer, and readq cannot start one ({why}); "
                                  "start Elasticsearch or set READQ_ES_URL")
     data = state_dir / "elasticsearch"
     log = (state_dir / "elasticsearch.log").open("ab")
-    supervisor.start("noida-db", [noida, "start", "--only", "elasticsearch", "--data-dir", str(data),
-                                  "--elasticsearch-port", str(parts.port or 9200)], tier=0, output=log)
+    server = NoidaElasticsearch(data, parts.port or 9200)
+    supervisor.start(server.name, server.command(), tier=0, output=log)
     _wait_until(client.runtime.es.info, "Elasticsearch", url)
     say(f"Elasticsearch: started the noida-db stand-in at {url} (data in {data})")
 
@@ -114,8 +109,7 @@ def _answers(probe: Callable[[], object]) -> bool:
 
 
 def _wait_until(probe: Callable[[], object], service: str, url: str) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while not _answers(probe):
-        if time.monotonic() > deadline:
-            raise ServiceUnavailable(service, url, f"started, but no answer within {START_TIMEOUT:g} s")
-        time.sleep(0.3)
+    try:
+        wait_for(lambda: _answers(probe), service, START_TIMEOUT, interval=0.3)
+    except TimeoutError:
+        raise ServiceUnavailable(service, url, f"started, but no answer within {START_TIMEOUT:g} s") from None

@@ -16,8 +16,9 @@ import redis
 
 from config.settings import Settings, get_settings
 from readq import Client
+from readq._services import NoidaElasticsearch, wait_for
 from tests.support.httpserver import LocalSite
-from tests.support.services import NoidaElasticsearch, WorkerProcess, drop_indices, wait_for
+from tests.support.services import WorkerProcess, drop_indices
 
 TEST_REDIS_URL = os.environ.get("READQ_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 TEST_ES_URL = os.environ.get("READQ_TEST_ES_URL")

@@ -18,7 +18,8 @@ import redis
 
 from config.settings import Settings
 from readq import Client
-from tests.support.services import settings_env, wait_for
+from readq._services import wait_for
+from tests.support.services import settings_env
 from workers.state.progress import State
 from workers.urls import url_id
 

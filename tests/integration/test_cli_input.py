@@ -13,8 +13,9 @@ import pytest
 
 from readq import Client
 from readq._exit_codes import PARTIAL, SUCCESS, UNAVAILABLE, USAGE
+from readq._services import RedisServer
 from tests.integration.test_cli import READQ, run
-from tests.support.services import RedisServer, hermetic_cwd, settings_env
+from tests.support.services import hermetic_cwd, settings_env
 
 PASSWORD = "hunter2-" + uuid.uuid4().hex[:8]
 
@@ -22,7 +23,7 @@ PASSWORD = "hunter2-" + uuid.uuid4().hex[:8]
 def test_no_command_prints_a_redis_or_elasticsearch_password(client: Client, tmp_path: Path) -> None:
     es_port = client.settings.es_url.rsplit(":", 1)[1]
     es_with_password = f"http://elastic:{PASSWORD}@127.0.0.1:{es_port}"
-    redis_server = RedisServer(tmp_path, password=PASSWORD).start()
+    redis_server = RedisServer(tmp_path, password=PASSWORD, appendfsync="always").start()
     try:
         healthy = {"READQ_REDIS_URL": redis_server.url, "READQ_ES_URL": es_with_password}
         dead_redis = {"READQ_REDIS_URL": f"redis://:{PASSWORD}@127.0.0.1:1/0"}

@@ -21,8 +21,9 @@ from config.settings import Settings
 from readq import Client
 from readq._exit_codes import SUCCESS, UNAVAILABLE
 from readq._launcher import stop_grace_seconds
+from readq._services import RedisServer, free_port, wait_for
 from tests.support.compose import healthcheck_command, load_compose, service_command, service_environment
-from tests.support.services import RedisServer, drop_indices, free_port, wait_for
+from tests.support.services import drop_indices
 
 BIN = Path(sys.executable).parent
 
@@ -64,7 +65,7 @@ def stack(settings: Settings, es_url: str, tmp_path_factory: pytest.TempPathFact
     base = tmp_path_factory.mktemp("compose")
     (base / "redis").mkdir()
     password = f"compose-{uuid.uuid4().hex[:12]}"
-    redis_server = RedisServer(base / "redis", password=password).start()
+    redis_server = RedisServer(base / "redis", password=password, appendfsync="always").start()
     prefix = f"{settings.index_prefix}-compose"
     dotenv = base / ".env"
     dotenv.write_text("\n".join([

@@ -13,8 +13,9 @@ import pytest
 
 from config.settings import Settings
 from readq import Client
+from readq._services import wait_for
 from tests.support.httpserver import LocalSite
-from tests.support.services import WorkerProcess, drop_indices, wait_for
+from tests.support.services import WorkerProcess, drop_indices
 from tests.support.waiting import wait_finished, wait_status_records
 
 INTERVAL = 0.25  # s between request starts to one host: 4 requests per second

@@ -18,16 +18,9 @@ import pytest
 
 from config.settings import Settings
 from readq import Client
+from readq._services import NoidaElasticsearch, RedisServer, wait_for
 from tests.support.httpserver import LocalSite
-from tests.support.services import (
-    CeleryWorker,
-    NoidaElasticsearch,
-    RedisServer,
-    drop_indices,
-    extraction_processes,
-    settings_env,
-    wait_for,
-)
+from tests.support.services import CeleryWorker, drop_indices, extraction_processes, settings_env
 from tests.support.waiting import wait_finished
 
 pytestmark = pytest.mark.faults
@@ -145,7 +138,7 @@ def test_an_elasticsearch_outage_is_waited_out(settings: Settings, es_server: No
 
 def test_a_redis_restart_loses_no_queued_url(settings: Settings, site: LocalSite, tmp_path: Path) -> None:
     password = f"pw-{uuid.uuid4().hex}"
-    server = RedisServer(tmp_path, password=password).start()
+    server = RedisServer(tmp_path, password=password, appendfsync="always").start()
     restarted = fault_settings(settings, redis_url=server.url)
     try:
         with fleet(restarted, tmp_path) as (client, _):

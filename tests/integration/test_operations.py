@@ -20,9 +20,10 @@ from config.settings import Settings
 from readq import Client
 from readq._follow import follow_batch, watch_status
 from readq._launcher import flower_command
+from readq._services import free_port, wait_for
 from tests.integration.test_cli import run
 from tests.support.httpserver import LocalSite
-from tests.support.services import WorkerProcess, drop_indices, free_port, hermetic_cwd, settings_env, wait_for
+from tests.support.services import WorkerProcess, drop_indices, hermetic_cwd, settings_env
 from tests.support.waiting import wait_finished
 
 FLOWER_EVENTS_ENABLE_INTERVAL = 6  # s: Flower's --events_enable_interval (5 s), and a margin

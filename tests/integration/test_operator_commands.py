@@ -14,9 +14,10 @@ from pathlib import Path
 
 from readq import Client, Document
 from readq._exit_codes import INTERRUPTED, PARTIAL, SUCCESS, USAGE
+from readq._services import wait_for
 from tests.integration.test_cli import READQ, run
 from tests.support.httpserver import LocalSite
-from tests.support.services import settings_env, wait_for
+from tests.support.services import settings_env
 from tests.support.waiting import wait_finished, wait_status_records
 from workers.fetching.robots import UNAVAILABLE
 from workers.state.retrylog import GRACE_SECONDS, RetryLog

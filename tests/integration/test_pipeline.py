@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 
 from readq import Client
+from readq._services import wait_for
 from tests.support.httpserver import LocalSite
-from tests.support.services import wait_for
 from tests.support.waiting import distinctive_word, wait_finished, wait_status_records
 from workers.urls import url_id
 

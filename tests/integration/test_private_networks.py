@@ -9,8 +9,9 @@ import pytest
 
 from config.settings import Settings
 from readq import Client
+from readq._services import wait_for
 from tests.support.httpserver import LocalSite
-from tests.support.services import WorkerProcess, drop_indices, wait_for
+from tests.support.services import WorkerProcess, drop_indices
 from tests.support.waiting import wait_finished, wait_status_records
 
 

@@ -8,8 +8,9 @@ from pathlib import Path
 
 from config.settings import Settings
 from readq import Client
+from readq._services import wait_for
 from tests.support.httpserver import LocalSite
-from tests.support.services import WorkerProcess, drop_indices, wait_for
+from tests.support.services import WorkerProcess, drop_indices
 from tests.support.waiting import wait_finished
 
 PAGES = ("news-de.html", "blog-en.html", "news-pl.html", "news-fr-latin1.html")

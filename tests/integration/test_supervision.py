@@ -13,7 +13,8 @@ import pytest
 
 from config.settings import Settings
 from readq import Client
-from tests.support.services import WorkerProcess, wait_for
+from readq._services import wait_for
+from tests.support.services import WorkerProcess
 
 pytestmark = pytest.mark.faults
 

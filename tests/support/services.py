@@ -1,4 +1,5 @@
-"""Real services for the integration tests: the noida-db Elasticsearch stand-in and readq's own workers."""
+"""readq's own processes for the integration tests (workers as `readq worker` starts them), and their settings
+and namespaces; Redis and noida-db start from `readq._services`."""
 
 from __future__ import annotations
 
@@ -8,16 +9,11 @@ import functools
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
-
-import redis
-from elasticsearch import Elasticsearch
 
 from config.settings import Settings
 from readq._launcher import worker_command, worker_env
@@ -29,52 +25,6 @@ def hermetic_cwd() -> str:
     path = tempfile.mkdtemp(prefix="readq-test-cwd-")
     atexit.register(shutil.rmtree, path, ignore_errors=True)
     return path
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_for(check: Any, what: str, timeout: float = 60.0, interval: float = 0.2) -> Any:
-    deadline = time.monotonic() + timeout
-    last_error: Exception | None = None
-    while time.monotonic() < deadline:
-        try:
-            result = check()
-            if result:
-                return result
-        except Exception as exc:  # the service is still starting
-            last_error = exc
-        time.sleep(interval)
-    raise TimeoutError(f"{what} not ready after {timeout:g} s (last error: {last_error!r})")
-
-
-class NoidaElasticsearch:
-    """``noida-db start --only elasticsearch`` in the foreground, owned by the test session."""
-
-    def __init__(self, data_dir: Path, port: int | None = None) -> None:
-        self.data_dir = data_dir
-        self.port = port or free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> NoidaElasticsearch:
-        binary = shutil.which("noida-db") or str(Path(sys.executable).with_name("noida-db"))
-        self.process = subprocess.Popen(
-            [binary, "start", "--only", "elasticsearch", "--data-dir", str(self.data_dir),
-             "--elasticsearch-port", str(self.port)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-        )
-        es = Elasticsearch(self.url)
-        wait_for(es.info, f"noida-db at {self.url}")
-        return self
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            self.process.wait(timeout=30)
 
 
 def drop_indices(client: Any) -> None:
@@ -104,33 +54,6 @@ def settings_env(settings: Settings) -> dict[str, str]:
             value = ",".join(map(str, value))
         env[f"READQ_{name.upper()}"] = str(value)
     return env
-
-
-class RedisServer:
-    """A redis-server of the test's own (append-only persistence, optional password), to restart at will."""
-
-    def __init__(self, data_dir: Path, password: str | None = None) -> None:
-        self.data_dir = data_dir
-        self.port = free_port()
-        self.password = password
-        auth = f":{password}@" if password else ""
-        self.url = f"redis://{auth}127.0.0.1:{self.port}/0"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> RedisServer:
-        command = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.data_dir),
-                   "--appendonly", "yes", "--appendfsync", "always", "--save", "", "--maxmemory-policy", "noeviction"]
-        if self.password:
-            command += ["--requirepass", self.password]
-        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, start_new_session=True)
-        wait_for(lambda: redis.Redis.from_url(self.url).ping(), f"redis-server on {self.port}", 20)
-        return self
-
-    def stop(self) -> None:
-        """SIGTERM: Redis writes its append-only file and exits, as in a restart."""
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=30)
 
 
 def extraction_processes(worker: int) -> list[int]:

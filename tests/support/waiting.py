@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from readq import BatchProgress, Client, Document
-from tests.support.services import wait_for
+from readq._services import wait_for
 from workers.state.progress import FINAL_STATES
 
 

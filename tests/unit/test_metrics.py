@@ -15,6 +15,7 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
+from readq._services import free_port
 from tests.support.services import hermetic_cwd
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,16 +41,10 @@ SINGLE = """
     sys.stdin.read()
 """
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def _exporter(script: str, env: dict[str, str]) -> Iterator[dict[tuple[str, tuple[tuple[str, str], ...]], float]]:
     """Run ``script`` in a fresh interpreter, then yield its /metrics as {(sample, labels): value}."""
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent(script), str(port)],
         cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
@@ -118,7 +113,7 @@ def _listening_addresses(port: int) -> set[str]:
 
 @pytest.mark.parametrize(("address", "expected"), [(None, {"127.0.0.1"}), ("0.0.0.0", {"0.0.0.0"})])
 def test_a_worker_exporter_listens_on_loopback_unless_told(address: str | None, expected: set[str]) -> None:
-    port = _free_port()
+    port = free_port()
     env = {key: value for key, value in _env().items() if not key.startswith("READQ_")}
     env["READQ_METRICS_PORT"] = str(port)
     if address is not None:

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.services import extraction_processes, wait_for
+from readq._services import wait_for
+from tests.support.services import extraction_processes
 from workers.errors import ExtractProcessLost, ExtractTimeout, MemoryLimitExceeded, NoReadableContent
 from workers.extraction.extractor import Extractor
 from workers.extraction.pool import ExtractionPool
