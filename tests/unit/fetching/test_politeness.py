@@ -7,7 +7,7 @@ import pytest
 
 from readq._services import wait_for
 from tests.unit.conftest import RedisNamespace
-from workers.fetching.politeness import HostGate
+from workers.fetching.politeness import HostGate, Lease
 
 HOST = "news.example:8080"
 SLACK = 0.25  # s: Redis's clock moves between two calls of a test
@@ -80,10 +80,12 @@ def test_connection_errors_back_off_exponentially_from_the_threshold(redis_ns: R
     gate.connection_failed(HOST, 1.0)
     assert gate.reserve(HOST, 0.01, max_wait=600)[0] == pytest.approx(4, abs=SLACK)
 
-    gate.connection_succeeded(HOST)
+    gate.release(Lease(HOST, "unheld"))  # a release that does not say the host answered keeps the count
+    assert redis_ns.client.exists(f"{redis_ns.prefix}host:{HOST}:errors")
+    gate.release(Lease(HOST, "unheld"), answered=True)
     assert not redis_ns.client.exists(f"{redis_ns.prefix}host:{HOST}:errors")
     gate.connection_failed("fresh.example", 1.0)
-    gate.connection_succeeded("fresh.example")
+    gate.release(Lease("fresh.example", "unheld"), answered=True)
     gate.connection_failed("fresh.example", 1.0)  # counting starts again: still below the threshold
     assert gate.reserve("fresh.example", 0.01, max_wait=600)[0] == 0
 
