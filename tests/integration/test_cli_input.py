@@ -89,4 +89,5 @@ def test_search_without_an_index_is_a_clear_error(client: Client, command: list[
     assert result.returncode == UNAVAILABLE
     assert f"has no index '{missing}-" in result.stderr and "run `readq setup`" in result.stderr
     assert "Traceback" not in result.stderr
-    assert run(client, "search", "anything", "--json").returncode == SUCCESS
+    # Where the index exists the same search runs: a hit (0) or none (2), whatever earlier tests indexed.
+    assert run(client, "search", "anything", "--json").returncode in (SUCCESS, PARTIAL)
