@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from config.celery import app
+from config.celery import Queue, app
 from config.settings import get_settings
 from tasks.base import ReadqTask
 from tasks.lifecycle import get_runtime
@@ -40,7 +40,8 @@ def write_document(runtime: Runtime, url: str, batch: str, document: dict[str, A
     recorder.log_outcome(url, batch, State.INDEXED, stage="index")
 
 
-@app.task(base=ReadqTask, name="readq.index", bind=True, stage="index", max_retries=_settings.index_max_retries,
+@app.task(base=ReadqTask, name=Queue.INDEX.task, bind=True, stage=Queue.INDEX.value,
+          max_retries=_settings.index_max_retries,
           retry_backoff_max=min(60, _settings.visibility_timeout // 2))
 def index(self: ReadqTask, url: str, batch: str, document: dict[str, Any]) -> None:
     write_document(get_runtime(), url, batch, document)

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from config.celery import celery_config
+from config.celery import TASK_ROUTES, Queue, celery_config
 from config.settings import Settings
 
 
@@ -50,3 +50,12 @@ def test_celery_reliability_settings() -> None:
     assert not config["worker_send_task_events"] and not config["task_send_sent_event"]  # until Flower asks
     watched = celery_config(Settings(_env_file=None, task_events=True))
     assert watched["worker_send_task_events"] and watched["task_send_sent_event"]
+
+
+def test_each_queue_names_its_task_and_is_its_route() -> None:
+    # The task names are a wire contract: messages already waiting in Redis carry them.
+    assert [(queue.task, queue.value) for queue in Queue] == [("readq.fetch", "fetch"), ("readq.index", "index")]
+    config = celery_config(Settings(_env_file=None))
+    assert config["task_routes"] is TASK_ROUTES
+    assert TASK_ROUTES == {"readq.fetch": {"queue": "fetch"}, "readq.index": {"queue": "index"}}
+    assert config["task_default_queue"] == "fetch"
