@@ -37,6 +37,18 @@ def test_invalid_values_are_refused_clearly(monkeypatch: pytest.MonkeyPatch) -> 
         Settings(_env_file=None)
 
 
+def test_retried_and_pushback_http_codes(monkeypatch: pytest.MonkeyPatch) -> None:
+    defaults = Settings(_env_file=None)
+    assert (defaults.retry_http_codes, defaults.pushback_http_codes) == ({408, 429}, {429, 503})
+    monkeypatch.setenv("READQ_RETRY_HTTP_CODES", "408, 425,429")
+    monkeypatch.setenv("READQ_PUSHBACK_HTTP_CODES", "425,502")
+    settings = Settings(_env_file=None)
+    assert (settings.retry_http_codes, settings.pushback_http_codes) == ({408, 425, 429}, {425, 502})
+    monkeypatch.setenv("READQ_PUSHBACK_HTTP_CODES", "403,503")
+    with pytest.raises(ValidationError, match=r"pushback_http_codes \[403\] must be 5xx or in retry_http_codes"):
+        Settings(_env_file=None)
+
+
 def test_celery_reliability_settings() -> None:
     config = celery_config(Settings(_env_file=None, visibility_timeout=77, index_prefix="ns"))
     assert config["task_acks_late"] and config["task_reject_on_worker_lost"]

@@ -32,6 +32,7 @@ from workers.state.failures import failure_reasons, is_permanent
 from workers.state.progress import BatchProgress
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "pages"
+RETRY_HTTP_CODES = Settings(_env_file=None).retry_http_codes
 
 
 @pytest.mark.parametrize(("record", "permanent"), [
@@ -51,12 +52,20 @@ FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "pages"
     ({"reason": "memory_limit"}, True),
 ])
 def test_permanent_failures_are_told_from_passing_ones(record: dict[str, object], permanent: bool) -> None:
-    assert is_permanent(record) is permanent
+    assert is_permanent(record, RETRY_HTTP_CODES) is permanent
 
 
 @given(st.integers(400, 599))
 def test_an_http_failure_is_permanent_exactly_for_a_4xx_that_means_no(status: int) -> None:
-    assert is_permanent({"reason": "http_status", "http_status": status}) == (status < 500 and status not in (408, 429))
+    assert is_permanent({"reason": "http_status", "http_status": status}, RETRY_HTTP_CODES) == (
+        status < 500 and status not in (408, 429))
+
+
+def test_the_retried_http_codes_are_the_settings_ones() -> None:
+    record = {"reason": "http_status", "http_status": 425}
+    assert is_permanent(record, RETRY_HTTP_CODES)
+    assert not is_permanent(record, frozenset({425}))
+    assert is_permanent({"reason": "http_status", "http_status": 429}, frozenset({425}))
 
 
 def test_failure_reasons_are_those_a_url_can_fail_with() -> None:
