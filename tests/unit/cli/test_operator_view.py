@@ -25,8 +25,9 @@ from readq._follow import health_problems
 from readq._producer import BatchReceipt, _chunks, _valid_urls
 from readq.cli import tally
 from workers.errors import BodyTooLarge
-from workers.extraction.documents import INTERNAL_FIELDS, build_document
+from workers.extraction.documents import INTERNAL_FIELDS, PageDocument, build_document
 from workers.extraction.extractor import Extraction
+from workers.extraction.metadata import PageMetadata
 from workers.fetching.politeness import HostGate
 from workers.state.failures import failure_reasons, is_permanent
 from workers.state.progress import BatchProgress
@@ -98,14 +99,17 @@ def test_tally_counts_unchanged_pages() -> None:
 
 
 def test_documents_shown_are_the_indexed_ones_without_internal_fields() -> None:
-    extraction = Extraction(title="T", text="some words " * 50, author=None, published=None, lang="en",
-                            site_name=None, description=None, canonical_url="https://example.com/c")
+    metadata = PageMetadata(title="T", author=None, published=None, lang="en", site_name=None, description=None,
+                            canonical_url="https://example.com/c")
+    extraction = Extraction(text="some words " * 50, lang="en", metadata=metadata)
     indexed = build_document(url="https://example.com/a", final_url="https://example.com/a", fetched_at="2026-01-01",
                              http_status=200, batch="b", extraction=extraction)
     shown = build_document(url="https://example.com/a", final_url="https://example.com/a", fetched_at="2026-01-01",
                            http_status=200, batch="b", extraction=extraction, fingerprint=False)
 
     assert "minhash" in indexed and "minhash" not in shown and indexed["text"] == shown["text"]
+    assert set(indexed) == PageDocument.__required_keys__ | {"minhash"}
+    assert PageDocument.__optional_keys__ == {"minhash"}
     assert [f.name for f in fields(Document)] == [name for name in indexed if name not in INTERNAL_FIELDS]
     document = Document.from_source(indexed)
     assert document.title == "T" and document.canonical_url == "https://example.com/c"
