@@ -50,15 +50,15 @@ def test_retried_and_pushback_http_codes(monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 def test_celery_reliability_settings() -> None:
-    config = celery_config(Settings(_env_file=None, visibility_timeout=77, index_prefix="ns"))
+    config = celery_config(Settings(_env_file=None, visibility_timeout=77, index_prefix="ns", fetch_concurrency=20))
     assert config["task_acks_late"] and config["task_reject_on_worker_lost"]
     assert config["worker_prefetch_multiplier"] == 1
     assert config["accept_content"] == ["json"] and config["task_serializer"] == "json"
-    transport = config["broker_transport_options"]
-    assert transport == {"global_keyprefix": "ns:", "visibility_timeout": 77, "unacked_restore_throttle": 1,
-                         "max_connections": transport["max_connections"]}
-    assert transport["max_connections"] > 2 * Settings(_env_file=None).fetch_concurrency
-    assert config["broker_pool_limit"] > Settings(_env_file=None).fetch_concurrency
+    # 20 task threads: a Redis connection each, 10 more for the consumer, events, control and readq's own threads,
+    # and kombu's pool twice that, as every thread acks, publishes and retries through it.
+    assert config["broker_pool_limit"] == 30
+    assert config["broker_transport_options"] == {"global_keyprefix": "ns:", "visibility_timeout": 77,
+                                                  "unacked_restore_throttle": 1, "max_connections": 60}
     assert not config["worker_send_task_events"] and not config["task_send_sent_event"]  # until Flower asks
     watched = celery_config(Settings(_env_file=None, task_events=True))
     assert watched["worker_send_task_events"] and watched["task_send_sent_event"]

@@ -71,6 +71,7 @@ def test_boilerplate_is_dropped(extractions: dict[str, Extraction], name: str) -
     text = _normalise(extractions[name].text)
     leaked = [snippet for snippet in EXPECTED[name]["without"] if _normalise(snippet) in text]
     assert not leaked
+    assert _normalise(EXPECTED[name]["with"][0]) in text  # dropped around the article, not with it
 
 
 @pytest.mark.parametrize("name", NON_ARTICLES)
