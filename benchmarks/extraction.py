@@ -225,8 +225,9 @@ def readq_extractor(metadata: bool) -> Extract:
 
     def extract(html: str, url: str) -> tuple[str | None, dict[str, str | None]]:
         result = extractor.extract(html, url)
-        return result.text, {"title": result.title, "author": result.author, "date": date_part(result.published),
-                             "sitename": result.site_name, "description": result.description}
+        meta = result.metadata
+        return result.text, {"title": meta.title, "author": meta.author, "date": date_part(meta.published),
+                             "sitename": meta.site_name, "description": meta.description}
 
     return extract
 

@@ -14,18 +14,21 @@ from config.settings import Settings, get_settings
 
 
 class Queue(StrEnum):
-    """Page messages wait in ``fetch``; a document waits in ``index`` only while Elasticsearch is away."""
+    """A stage's queue, named once: page messages wait in ``fetch``; a document waits in ``index`` only while
+    Elasticsearch is away. Hand-offs run one way, fetch to index."""
 
     FETCH = "fetch"
     INDEX = "index"
 
+    @property
+    def task(self) -> str:
+        """The name of the task whose messages wait in this queue (what Flower and the messages in Redis show)."""
+        return f"readq.{self.value}"
+
 
 RESTORE_SCANS_PER_TIMEOUT = 40
 
-TASK_ROUTES = {
-    "readq.fetch": {"queue": Queue.FETCH.value},
-    "readq.index": {"queue": Queue.INDEX.value},
-}
+TASK_ROUTES = {queue.task: {"queue": queue.value} for queue in Queue}
 
 
 def celery_config(settings: Settings) -> dict[str, object]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Annotated, Any
 
-from pydantic import Field, IPvAnyNetwork, SecretStr, field_validator
+from pydantic import Field, IPvAnyNetwork, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     # CIDRs readq may fetch from although not public, e.g. "127.0.0.0/8,10.1.0.0/16"; a cloud metadata address
     # only if a network here lies inside its metadata range (e.g. "169.254.169.254/32")
     allowed_networks: Annotated[tuple[IPvAnyNetwork, ...], NoDecode] = ()
+    # HTTP answers that mean "later" (retried with backoff, as every 5xx is) and, of the retried ones, those that
+    # also pause the whole host for their Retry-After (or four request intervals); comma-separated
+    retry_http_codes: Annotated[frozenset[int], NoDecode] = frozenset({408, 429})
+    pushback_http_codes: Annotated[frozenset[int], NoDecode] = frozenset({429, 503})
 
     # Politeness, shared by every worker through Redis
     obey_robots: bool = True
@@ -105,10 +109,19 @@ class Settings(BaseSettings):
     flower_port: int = 5555
     flower_basic_auth: SecretStr | None = None  # "user:password"
 
-    @field_validator("allowed_networks", mode="before")
+    @field_validator("allowed_networks", "retry_http_codes", "pushback_http_codes", mode="before")
     @classmethod
-    def _comma_separated_networks(cls, value: Any) -> Any:
+    def _comma_separated(cls, value: Any) -> Any:
         return [part.strip() for part in value.split(",") if part.strip()] if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _pushback_codes_are_retried(self) -> Settings:
+        # The host is paused on the way to the retry: a code that is not retried never gets there.
+        retried = self.retry_http_codes
+        unretried = sorted(code for code in self.pushback_http_codes if code < 500 and code not in retried)
+        if unretried:
+            raise ValueError(f"pushback_http_codes {unretried} must be 5xx or in retry_http_codes")
+        return self
 
     @property
     def redis_pool_size(self) -> int:

@@ -218,7 +218,7 @@ class Client:
         self.make_searchable()
         by_batch: dict[str, list[str]] = {}
         for record in self.failed(batch=batch, reason=reason):
-            if include_permanent or not is_permanent(record):
+            if include_permanent or not is_permanent(record, self.settings.retry_http_codes):
                 by_batch.setdefault(record["batch"], []).append(record["url"])
         return [self.enqueue(urls, failed_batch, force=True) for failed_batch, urls in sorted(by_batch.items())]
 

@@ -21,6 +21,7 @@ from typing import Any
 import orjson
 from celery import Celery
 
+from config.celery import Queue
 from workers.errors import RefusedURL
 from workers.masking import mask_secrets
 from workers.state.admission import Admission, Candidate
@@ -29,7 +30,7 @@ from workers.state.seen import SeenSet
 from workers.urls import normalize_url, url_id
 
 REFUSALS_KEPT = 1000  # examples kept in a receipt; the counts by reason cover every refusal
-FETCH_TASK = "readq.fetch"
+FETCH_TASK = Queue.FETCH.task
 _ENVELOPE = ('{"body":%s,"content-encoding":"utf-8","content-type":"application/json",'
              f'"headers":{{"task":"{FETCH_TASK}","id":"%s","argsrepr":%s}},'
              '"properties":{"delivery_tag":"%s","delivery_info":{"exchange":"","routing_key":"%s"}}}')

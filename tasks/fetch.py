@@ -6,7 +6,7 @@ document; a worker that dies on the way leaves it unacknowledged, and Redis give
 
 from __future__ import annotations
 
-from config.celery import app
+from config.celery import Queue, app
 from tasks.base import ReadqTask
 from tasks.index import index, write_document
 from tasks.lifecycle import get_runtime
@@ -16,7 +16,7 @@ from workers.fetching.policy import Deferral
 from workers.state.progress import State
 
 
-@app.task(base=ReadqTask, name="readq.fetch", bind=True, stage="fetch")
+@app.task(base=ReadqTask, name=Queue.FETCH.task, bind=True, stage=Queue.FETCH.value)
 def fetch(self: ReadqTask, url: str, batch: str, slot_at: float | None = None) -> None:
     runtime = get_runtime()
     recorder = runtime.recorder

@@ -8,15 +8,13 @@ extracted again.
 
 from __future__ import annotations
 
-from typing import Any
-
-from config.celery import app
+from config.celery import Queue, app
 from config.settings import get_settings
 from tasks.base import ReadqTask
 from tasks.lifecycle import get_runtime
 from workers import metrics
 from workers.errors import DuplicateContent
-from workers.extraction.documents import document_id
+from workers.extraction.documents import PageDocument, document_id
 from workers.runtime import Runtime
 from workers.state.progress import State
 
@@ -24,7 +22,7 @@ _settings = get_settings()
 WAIT_FOR_BULK = _settings.es_request_timeout + _settings.bulk_flush_ms / 1000 + 5  # s
 
 
-def write_document(runtime: Runtime, url: str, batch: str, document: dict[str, Any]) -> None:
+def write_document(runtime: Runtime, url: str, batch: str, document: PageDocument) -> None:
     recorder = runtime.recorder
     original = runtime.duplicates.find(document, timeout=WAIT_FOR_BULK)
     if original is not None:
@@ -40,7 +38,8 @@ def write_document(runtime: Runtime, url: str, batch: str, document: dict[str, A
     recorder.log_outcome(url, batch, State.INDEXED, stage="index")
 
 
-@app.task(base=ReadqTask, name="readq.index", bind=True, stage="index", max_retries=_settings.index_max_retries,
+@app.task(base=ReadqTask, name=Queue.INDEX.task, bind=True, stage=Queue.INDEX.value,
+          max_retries=_settings.index_max_retries,
           retry_backoff_max=min(60, _settings.visibility_timeout // 2))
-def index(self: ReadqTask, url: str, batch: str, document: dict[str, Any]) -> None:
+def index(self: ReadqTask, url: str, batch: str, document: PageDocument) -> None:
     write_document(get_runtime(), url, batch, document)

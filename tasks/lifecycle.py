@@ -94,7 +94,7 @@ def _sweep_forever(interval: int) -> None:
     runtime = get_runtime()
     sweeper = LostTaskSweeper(
         redis=runtime.redis, progress=runtime.progress, prefix=runtime.settings.redis_prefix,
-        requeue=lambda url, batch: current_app.send_task("readq.fetch", args=(url, batch)),
+        requeue=lambda url, batch: current_app.send_task(Queue.FETCH.task, args=(url, batch)),
     )
     while True:
         time.sleep(interval)

@@ -1,4 +1,5 @@
-"""Every error readq's stages raise, one hierarchy.
+"""Every error readq's stages raise, one hierarchy; each class says what its outcome is: ``retryable`` (retried with
+backoff, then ``failed``), ``outcome`` ``skipped`` (not indexable) or, by default, ``failed`` at once.
 
     ReadqError
     ├── RefusedURL                 producer: a URL that is not queued (reason attribute)
@@ -6,31 +7,32 @@
     ├── KibanaImportError          setup: Kibana refused the saved objects
     ├── IndexMissing               client: no index behind an alias (readq setup has not run)
     ├── FetchError                 fetch stage
-    │   ├── BlockedAddress         the host resolves to a private, loopback, link-local... address
-    │   ├── RobotsDisallowed       robots.txt forbids the URL to readq's user agent
-    │   ├── RobotsUnavailable      robots.txt answered 5xx or timed out: try later
-    │   ├── FetchTimeout           connect or read timeout, or the whole-response deadline
-    │   ├── FetchConnectionError   DNS failure, refused or reset connection, TLS failure
+    │   ├── BlockedAddress         skipped: the host resolves to a private, loopback, link-local... address
+    │   ├── RobotsDisallowed       skipped: robots.txt forbids the URL to readq's user agent
+    │   ├── RobotsUnavailable      retryable: robots.txt answered 5xx or timed out
+    │   ├── FetchTimeout           retryable: connect or read timeout, or the whole-response deadline
+    │   ├── FetchConnectionError   retryable: DNS failure, refused or reset connection, TLS failure
     │   ├── TooManyRedirects
     │   ├── RedirectRefused        a redirect to a URL the producer would refuse (scheme, length, credentials...)
-    │   ├── BodyTooLarge
-    │   ├── UnsupportedContentType
+    │   ├── BodyTooLarge           skipped
+    │   ├── UnsupportedContentType skipped
     │   └── HTTPStatusError        a 4xx or 5xx answer (status attribute)
-    │       └── ServerError        5xx, 408 or 429: worth retrying
+    │       └── ServerError        retryable: 5xx or one of READQ_RETRY_HTTP_CODES (408, 429)
     ├── ExtractError               extract stage
     │   ├── MemoryLimitExceeded    the extraction process passed its memory limit on the page
-    │   ├── ExtractProcessLost     the extraction process died otherwise (a crash, a kill): worth retrying
+    │   ├── ExtractProcessLost     retryable: the extraction process died otherwise (a crash, a kill)
     │   ├── ExtractTimeout         the page took longer than the extractor's time budget
-    │   └── NoReadableContent
+    │   └── NoReadableContent      skipped
     └── IndexingError              index stage
-        ├── ElasticsearchUnavailable
+        ├── ElasticsearchUnavailable  retryable
         ├── DocumentRejected       Elasticsearch refused this document alone
-        └── DuplicateContent       the text duplicates an indexed page (READQ_SKIP_DUPLICATES)
+        └── DuplicateContent       skipped: the text duplicates an indexed page (READQ_SKIP_DUPLICATES)
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Collection, Iterator
+from typing import Any, ClassVar, Literal
 
 from workers.masking import mask_secrets
 
@@ -40,6 +42,8 @@ class ReadqError(Exception):
 
     reason = "error"
     stage: str | None = None  # the pipeline stage that raised it, for the URL's record; None: the task's own
+    retryable: ClassVar[bool] = False  # the task retries it with backoff (then records it as failed)
+    outcome: ClassVar[Literal["failed", "skipped"]] = "failed"  # skipped: "not indexable" rather than "broken"
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Celery pickles a task's exception before on_failure sees it; without this, an error whose
@@ -86,18 +90,21 @@ class BlockedAddress(FetchError):
     """Raised by the fetch stage when a host resolves to an address readq must not reach."""
 
     reason = "blocked_address"
+    outcome = "skipped"
 
 
 class RobotsDisallowed(FetchError):
     """Raised by the fetch stage when the host's robots.txt disallows the URL."""
 
     reason = "robots"
+    outcome = "skipped"
 
 
 class RobotsUnavailable(FetchError):
     """Raised by the fetch stage when robots.txt cannot be read now (5xx, timeout): the host is retried later."""
 
     reason = "robots_unavailable"
+    retryable = True
 
     def __init__(self, message: str, *, retry_after: float) -> None:
         super().__init__(message)
@@ -108,12 +115,14 @@ class FetchTimeout(FetchError):
     """Raised by the fetch stage on a connect or read timeout or when the response deadline passes."""
 
     reason = "timeout"
+    retryable = True
 
 
 class FetchConnectionError(FetchError):
     """Raised by the fetch stage when no connection could be made or it broke."""
 
     reason = "connection_error"
+    retryable = True
 
 
 class TooManyRedirects(FetchError):
@@ -133,12 +142,14 @@ class BodyTooLarge(FetchError):
     """Raised by the fetch stage when the body exceeds the byte cap."""
 
     reason = "too_large"
+    outcome = "skipped"
 
 
 class UnsupportedContentType(FetchError):
     """Raised by the fetch stage for a response that is not HTML or XHTML."""
 
     reason = "content_type"
+    outcome = "skipped"
 
 
 class HTTPStatusError(FetchError):
@@ -153,7 +164,14 @@ class HTTPStatusError(FetchError):
 
 
 class ServerError(HTTPStatusError):
-    """Raised by the fetch stage for a 5xx, 408 or 429 response: the server may answer later."""
+    """Raised by the fetch stage for a 5xx response or one of READQ_RETRY_HTTP_CODES: the server may answer later."""
+
+    retryable = True
+
+
+def is_retryable_status(status: int, retry_http_codes: Collection[int]) -> bool:
+    """Whether an HTTP answer says "later" rather than "no": every 5xx, and the codes READQ_RETRY_HTTP_CODES lists."""
+    return status >= 500 or status in retry_http_codes
 
 
 class ExtractError(ReadqError):
@@ -174,6 +192,7 @@ class ExtractProcessLost(ExtractError):
     and a page that kills it every time ends as ``failed: worker_lost``."""
 
     reason = "worker_lost"
+    retryable = True
 
 
 class ExtractTimeout(ExtractError):
@@ -187,6 +206,7 @@ class NoReadableContent(ExtractError):
     """Raised by the extract stage for a page with no article text worth indexing."""
 
     reason = "no_readable_content"
+    outcome = "skipped"
 
 
 class IndexingError(ReadqError):
@@ -200,6 +220,7 @@ class ElasticsearchUnavailable(IndexingError):
     """Raised by the index stage when the whole _bulk request failed: worth retrying."""
 
     reason = "elasticsearch_unavailable"
+    retryable = True
 
 
 class DocumentRejected(IndexingError):
@@ -212,26 +233,11 @@ class DuplicateContent(IndexingError):
     """Raised by the index stage, with READQ_SKIP_DUPLICATES, for a page whose text duplicates another's."""
 
     reason = "duplicate"
+    outcome = "skipped"
 
     def __init__(self, message: str, *, original: str) -> None:
         super().__init__(message)
         self.original = original
-
-
-#: Errors a task retries with backoff; every other ReadqError is final at once.
-RETRYABLE_ERRORS: tuple[type[ReadqError], ...] = (
-    FetchTimeout,
-    FetchConnectionError,
-    ServerError,
-    RobotsUnavailable,
-    ExtractProcessLost,
-    ElasticsearchUnavailable,
-)
-
-#: Final outcomes that mean "not indexable" rather than "broken": recorded as skipped, not failed.
-SKIP_ERRORS: tuple[type[ReadqError], ...] = (
-    BlockedAddress, RobotsDisallowed, UnsupportedContentType, BodyTooLarge, NoReadableContent, DuplicateContent,
-)
 
 
 class ServiceUnavailable(ReadqError):
@@ -243,3 +249,15 @@ class ServiceUnavailable(ReadqError):
         super().__init__(mask_secrets(f"{service} at {url} is unreachable: {detail}"))
         self.service = service
         self.url = mask_secrets(url)
+
+
+def error_classes(root: type[ReadqError] = ReadqError) -> Iterator[type[ReadqError]]:
+    """``root`` and every class below it."""
+    yield root
+    for sub in root.__subclasses__():
+        yield from error_classes(sub)
+
+
+#: What Celery's autoretry_for and the task's except clause take: the classes that say so of themselves.
+RETRYABLE_ERRORS = tuple(cls for cls in error_classes() if cls.retryable)
+SKIP_ERRORS = tuple(cls for cls in error_classes() if cls.outcome == "skipped")

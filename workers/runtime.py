@@ -75,7 +75,8 @@ class Runtime:
                              robots=self.robots if self.settings.obey_robots else None,
                              max_defer=self.settings.visibility_timeout / 2,
                              wait_in_place=self.settings.host_wait_in_place,
-                             previous=self.previous_versions.lookup)
+                             previous=self.previous_versions.lookup,
+                             pushback_http_codes=self.settings.pushback_http_codes)
 
     @cached_property
     def previous_versions(self) -> PreviousVersions:

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from config.celery import Queue
 from config.settings import Settings
 from readq import Client
 from tests.integration.test_cli import READQ
@@ -137,7 +138,7 @@ def test_a_pickled_task_is_refused_unread(workers: Client, site: LocalSite) -> N
     """Workers accept JSON only: a pickle message (which could run code as it is read) is dropped unread."""
     batch = f"pickle-{uuid.uuid4().hex[:8]}"
     pickled = f"/gen/{batch}-pickled"
-    workers.celery.send_task("readq.fetch", args=[site.url(pickled), batch], serializer="pickle")
+    workers.celery.send_task(Queue.FETCH.task, args=[site.url(pickled), batch], serializer="pickle")
     after = [site.url(f"/gen/{batch}-{i}") for i in range(3)]
     workers.enqueue(after, batch)  # queued behind it, on the same queue
 

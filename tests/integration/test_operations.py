@@ -16,6 +16,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 
+from config.celery import Queue
 from config.settings import Settings
 from readq import Client
 from readq._follow import follow_batch, watch_status
@@ -170,7 +171,7 @@ def test_flower_sees_every_stage_s_tasks_though_workers_send_no_events_by_defaul
             return names
 
         # One message carries a page from the queue to the index.
-        assert wait_for(seen_names, "Flower's task list", timeout=30) == {"readq.fetch"}
+        assert wait_for(seen_names, "Flower's task list", timeout=30) == {Queue.FETCH.task}
 
         def missing_states() -> list[str]:
             tasks = requests.get(f"{api}/tasks", timeout=5).json().values()

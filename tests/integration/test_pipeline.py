@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from config.celery import Queue
 from readq import Client
 from readq._services import wait_for
 from tests.support.httpserver import LocalSite
@@ -81,7 +82,7 @@ def test_a_redelivered_task_leaves_one_document_and_one_count(workers: Client, s
     url = site.url(path)
     receipt = workers.enqueue([url], batch)
     # The same message once more, as Redis would redeliver it after a worker died without acknowledging it.
-    workers.celery.send_task("readq.fetch", args=(url, batch))
+    workers.celery.send_task(Queue.FETCH.task, args=(url, batch))
 
     wait_for(lambda: site.hits[path] == 2, "the second delivery's fetch")
     wait_for(lambda: not any(workers.queue_depths().values()), "queues and in-flight tasks to drain")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
+from config.celery import Queue
 from config.settings import Settings
 from readq import Client
 from readq._services import wait_for
@@ -36,7 +37,7 @@ def test_two_workers_both_consume_and_their_work_adds_up(settings: Settings, sit
             wait_for(lambda: len(client.workers(timeout=0.5)) >= 2, "two workers", 90)
             receipt = client.enqueue(urls, f"t-{uuid.uuid4().hex[:8]}")
             progress = wait_finished(client, receipt.batch)
-            pages = _task_totals(client, "readq.fetch")
+            pages = _task_totals(client, Queue.FETCH.task)
         finally:
             for process in processes:
                 process.stop()

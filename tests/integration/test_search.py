@@ -19,6 +19,7 @@ from tests.integration.test_cli import run
 from tests.support.services import drop_indices
 from workers.extraction.documents import build_document, document_id
 from workers.extraction.extractor import Extraction
+from workers.extraction.metadata import PageMetadata
 from workers.indexing.elastic import index_versions, write_index
 from workers.indexing.indexer import BulkIndexer
 
@@ -27,8 +28,9 @@ FILLER = "Dieser Satz füllt den Text nur auf, damit er lang genug ist. "
 
 def page(url: str, title: str, text: str, lang: str, *, published: str | None = None,
          author: str | None = None, duplicate_of: str | None = None) -> dict[str, Any]:
-    extraction = Extraction(title=title, text=text, author=author, published=published, lang=lang,
-                            site_name=None, description=None, canonical_url=None)
+    metadata = PageMetadata(title=title, author=author, published=published, lang=lang, site_name=None,
+                            description=None, canonical_url=None)
+    extraction = Extraction(text=text, lang=lang, metadata=metadata)
     document = build_document(url=url, final_url=url, fetched_at="2026-01-01T00:00:00+00:00", http_status=200,
                               batch="search-test", extraction=extraction)
     document["duplicate_of"] = duplicate_of

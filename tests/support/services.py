@@ -50,7 +50,7 @@ def settings_env(settings: Settings) -> dict[str, str]:
             value = value.get_secret_value()
         if isinstance(value, bool):
             value = str(value).lower()
-        elif isinstance(value, tuple):  # networks: comma-separated
+        elif isinstance(value, tuple | frozenset):  # networks, HTTP codes: comma-separated
             value = ",".join(map(str, value))
         env[f"READQ_{name.upper()}"] = str(value)
     return env

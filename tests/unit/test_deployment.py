@@ -38,6 +38,8 @@ SPECIAL_VALUES = {
     "user_agent": "testbot/1.0 (+https://example.org/bot)",
     "allowed_networks": "10.1.0.0/16,192.168.7.0/24",
     "metrics_address": "0.0.0.0",
+    "retry_http_codes": "408,425,429",
+    "pushback_http_codes": "425,503",
 }
 STACK_SECRETS = {
     "REDIS_PASSWORD": "redis-secret", "ELASTIC_PASSWORD": "elastic-secret", "KIBANA_PASSWORD": "kibana-secret",

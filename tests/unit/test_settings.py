@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from config.celery import celery_config
+from config.celery import TASK_ROUTES, Queue, celery_config
 from config.settings import Settings
 
 
@@ -37,16 +37,37 @@ def test_invalid_values_are_refused_clearly(monkeypatch: pytest.MonkeyPatch) -> 
         Settings(_env_file=None)
 
 
+def test_retried_and_pushback_http_codes(monkeypatch: pytest.MonkeyPatch) -> None:
+    defaults = Settings(_env_file=None)
+    assert (defaults.retry_http_codes, defaults.pushback_http_codes) == ({408, 429}, {429, 503})
+    monkeypatch.setenv("READQ_RETRY_HTTP_CODES", "408, 425,429")
+    monkeypatch.setenv("READQ_PUSHBACK_HTTP_CODES", "425,502")
+    settings = Settings(_env_file=None)
+    assert (settings.retry_http_codes, settings.pushback_http_codes) == ({408, 425, 429}, {425, 502})
+    monkeypatch.setenv("READQ_PUSHBACK_HTTP_CODES", "403,503")
+    with pytest.raises(ValidationError, match=r"pushback_http_codes \[403\] must be 5xx or in retry_http_codes"):
+        Settings(_env_file=None)
+
+
 def test_celery_reliability_settings() -> None:
-    config = celery_config(Settings(_env_file=None, visibility_timeout=77, index_prefix="ns"))
+    config = celery_config(Settings(_env_file=None, visibility_timeout=77, index_prefix="ns", fetch_concurrency=20))
     assert config["task_acks_late"] and config["task_reject_on_worker_lost"]
     assert config["worker_prefetch_multiplier"] == 1
     assert config["accept_content"] == ["json"] and config["task_serializer"] == "json"
-    transport = config["broker_transport_options"]
-    assert transport == {"global_keyprefix": "ns:", "visibility_timeout": 77, "unacked_restore_throttle": 1,
-                         "max_connections": transport["max_connections"]}
-    assert transport["max_connections"] > 2 * Settings(_env_file=None).fetch_concurrency
-    assert config["broker_pool_limit"] > Settings(_env_file=None).fetch_concurrency
+    # 20 task threads: a Redis connection each, 10 more for the consumer, events, control and readq's own threads,
+    # and kombu's pool twice that, as every thread acks, publishes and retries through it.
+    assert config["broker_pool_limit"] == 30
+    assert config["broker_transport_options"] == {"global_keyprefix": "ns:", "visibility_timeout": 77,
+                                                  "unacked_restore_throttle": 1, "max_connections": 60}
     assert not config["worker_send_task_events"] and not config["task_send_sent_event"]  # until Flower asks
     watched = celery_config(Settings(_env_file=None, task_events=True))
     assert watched["worker_send_task_events"] and watched["task_send_sent_event"]
+
+
+def test_each_queue_names_its_task_and_is_its_route() -> None:
+    # The task names are a wire contract: messages already waiting in Redis carry them.
+    assert [(queue.task, queue.value) for queue in Queue] == [("readq.fetch", "fetch"), ("readq.index", "index")]
+    config = celery_config(Settings(_env_file=None))
+    assert config["task_routes"] is TASK_ROUTES
+    assert TASK_ROUTES == {"readq.fetch": {"queue": "fetch"}, "readq.index": {"queue": "index"}}
+    assert config["task_default_queue"] == "fetch"

@@ -22,14 +22,11 @@ __all__ = ["Extraction", "Extractor", "detect_language", "prose_chars"]
 
 @dataclass(frozen=True)
 class Extraction:
-    title: str | None
+    """The article's text, its language (detected in the text, else the declared one) and the page's metadata."""
+
     text: str
-    author: str | None
-    published: str | None
     lang: str | None
-    site_name: str | None
-    description: str | None
-    canonical_url: str | None
+    metadata: PageMetadata
 
 
 class Extractor:
@@ -64,16 +61,7 @@ class Extractor:
         prose = prose_chars(text)
         if prose < floor:
             raise NoReadableContent(f"only {prose} characters of prose (at least {floor} needed)")
-        return Extraction(
-            title=metadata.title,
-            text=text,
-            author=metadata.author,
-            published=metadata.published,
-            lang=detect_language(text) or metadata.lang,
-            site_name=metadata.site_name,
-            description=metadata.description,
-            canonical_url=metadata.canonical_url,
-        )
+        return Extraction(text=text, lang=detect_language(text) or metadata.lang, metadata=metadata)
 
 
     @staticmethod

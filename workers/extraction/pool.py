@@ -16,13 +16,12 @@ import threading
 import time
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from typing import Any
 
 from pebble import ProcessExpired, ProcessPool
 
 from config.settings import Settings
 from workers.errors import ExtractProcessLost, ExtractTimeout, MemoryLimitExceeded, ReadqError
-from workers.extraction.documents import page_document
+from workers.extraction.documents import PageDocument, page_document
 from workers.extraction.extractor import Extractor
 from workers.extraction.memory import MEMORY_LIMIT_EXIT_CODE, MemoryWatchdog
 from workers.fetching.fetcher import FetchedPage
@@ -40,7 +39,7 @@ _extractor: Extractor | None = None  # in an extraction process: the one it was 
 
 @dataclass(frozen=True)
 class ExtractedPage:
-    document: dict[str, Any]
+    document: PageDocument
     seconds: float  # spent in the extraction process
 
 

@@ -31,6 +31,7 @@ from workers.errors import (
     ServerError,
     TooManyRedirects,
     UnsupportedContentType,
+    is_retryable_status,
 )
 from workers.fetching.netguard import AddressPolicy, GuardedAdapter, IPNetwork
 from workers.masking import mask_secrets
@@ -39,7 +40,6 @@ from workers.urls import ALLOWED_SCHEMES, MAX_URL_CHARS
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 NOT_MODIFIED = 304
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
-RETRYABLE_STATUSES = frozenset({408, 429})
 CHUNK_BYTES = 64 * 1024
 # Cookies live only as long as one fetch's redirect chain (a consent or session cookie set on the way to the
 # page), and only this many of them: a server cannot make the next request's headers too large to answer.
@@ -154,11 +154,13 @@ class Fetcher:
         allow_private_networks: bool = False,
         allowed_networks: tuple[IPNetwork, ...] = (),
         pool_size: int = 64,
+        retry_http_codes: frozenset[int],
     ) -> None:
         self.timeout = (connect_timeout, read_timeout)
         self.deadline = deadline
         self.max_redirects = max_redirects
         self.max_body_bytes = max_body_bytes
+        self.retry_http_codes = retry_http_codes
         self.session = requests.Session()
         self.session.trust_env = False  # no proxies or .netrc from the environment
         self.session.cookies.set_policy(_NoCookies())
@@ -184,6 +186,7 @@ class Fetcher:
             allow_private_networks=settings.allow_private_networks,
             allowed_networks=settings.allowed_networks,
             pool_size=settings.fetch_concurrency,
+            retry_http_codes=settings.retry_http_codes,
         )
 
     def fetch(
@@ -240,10 +243,9 @@ class Fetcher:
             raise TooManyRedirects(f"more than {self.max_redirects} redirects from {redirects[0]}")
         return target
 
-    @staticmethod
-    def _check_status(url: str, response: requests.Response) -> None:
+    def _check_status(self, url: str, response: requests.Response) -> None:
         status = response.status_code
-        if status >= 500 or status in RETRYABLE_STATUSES:
+        if is_retryable_status(status, self.retry_http_codes):
             raise ServerError(f"{url} answered HTTP {status}", status=status,
                               retry_after=parse_retry_after(response.headers.get("Retry-After")))
         if status >= 400:

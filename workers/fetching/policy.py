@@ -17,7 +17,6 @@ from workers.fetching.politeness import HostGate
 from workers.fetching.robots import RobotsPending, RobotsPolicy
 
 ROBOTS_PENDING_DEFER = 1.0  # s to come back when another worker is still fetching the host's robots.txt
-PUSHBACK_STATUSES = frozenset({429, 503})
 
 
 @dataclass(frozen=True)
@@ -40,7 +39,8 @@ class Deferral:
 
 class PoliteFetcher:
     def __init__(self, *, fetcher: Fetcher, gate: HostGate, robots: RobotsPolicy | None, max_defer: float,
-                 wait_in_place: float, previous: Callable[[str], PreviousFetch | None]) -> None:
+                 wait_in_place: float, previous: Callable[[str], PreviousFetch | None],
+                 pushback_http_codes: frozenset[int]) -> None:
         """A slot up to ``wait_in_place`` seconds away is waited for on the calling thread: a deferral costs a
         new task message (about ten Redis commands and a trip through the queue), a short sleep costs a thread."""
         self.fetcher = fetcher
@@ -49,6 +49,7 @@ class PoliteFetcher:
         self.max_defer = max_defer
         self.wait_in_place = wait_in_place
         self.previous = previous
+        self.pushback_http_codes = pushback_http_codes
 
     def fetch(self, url: str, batch: str, *, slot_at: float | None = None
               ) -> tuple[FetchedPage, PreviousFetch | None] | Deferral:
@@ -82,7 +83,7 @@ class PoliteFetcher:
                                       last_modified=previous.last_modified if previous else None)
             answered = True
         except ServerError as exc:
-            if exc.status in PUSHBACK_STATUSES:
+            if exc.status in self.pushback_http_codes:
                 self.gate.penalize(host, exc.retry_after if exc.retry_after is not None else interval * 4)
             raise
         except (FetchConnectionError, FetchTimeout):

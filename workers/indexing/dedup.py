@@ -26,6 +26,7 @@ import redis
 from elasticsearch import ApiError, Elasticsearch, TransportError
 
 from config.settings import Settings
+from workers.extraction.documents import PageDocument
 from workers.extraction.fingerprint import NUM_PERM
 from workers.indexing.groupcommit import GroupCommit, Unit
 from workers.urls import url_id
@@ -82,7 +83,7 @@ class BandIndex:
         self.generation_seconds = max(1, window // 2)
         self._lookup_and_add = client.register_script(_LOOKUP_AND_ADD)
 
-    def candidates(self, documents: list[dict[str, Any]]) -> list[list[str]]:
+    def candidates(self, documents: list[PageDocument]) -> list[list[str]]:
         """For each document, the ids of other pages that share one of its band keys (earlier documents of the
         list included), most shared first; the documents' own keys are added."""
         generation = int(time.time()) // self.generation_seconds
@@ -104,7 +105,7 @@ class BandIndex:
         return found
 
 
-def find_originals(bands: BandIndex, es: Elasticsearch, alias: str, documents: list[dict[str, Any]],
+def find_originals(bands: BandIndex, es: Elasticsearch, alias: str, documents: list[PageDocument],
                    threshold: float) -> list[str | None]:
     """For each document, the URL of a page with nearly the same text, other than itself: one indexed within the
     window, or one before it in ``documents``; None if none, or if a candidate's document cannot be read now
@@ -127,13 +128,13 @@ def find_originals(bands: BandIndex, es: Elasticsearch, alias: str, documents: l
     return originals
 
 
-def _as_candidate(documents: list[dict[str, Any]], originals: list[str | None], i: int) -> dict[str, Any]:
+def _as_candidate(documents: list[PageDocument], originals: list[str | None], i: int) -> dict[str, Any]:
     """An earlier document of the same group, as a candidate: its own original already decided."""
     return {"url": documents[i]["url"], "minhash": documents[i]["minhash"], "duplicate_of": originals[i],
             "fetched_at": documents[i].get("fetched_at")}
 
 
-def _first_duplicated(document: dict[str, Any], candidates: list[dict[str, Any]], threshold: float) -> str | None:
+def _first_duplicated(document: PageDocument, candidates: list[dict[str, Any]], threshold: float) -> str | None:
     """The original of the candidate ``document`` duplicates, the earliest fetched when there are several."""
     duplicated = [other for other in candidates
                   if similarity(other.get("minhash") or [0] * NUM_PERM, document["minhash"]) >= threshold]
@@ -143,7 +144,7 @@ def _first_duplicated(document: dict[str, Any], candidates: list[dict[str, Any]]
     return str(first.get("duplicate_of") or first["url"])
 
 
-class DuplicateFinder(GroupCommit[dict[str, Any]]):
+class DuplicateFinder(GroupCommit[PageDocument]):
     """:func:`find_originals` for many threads at once: the index stage's documents, grouped like its bulk
     requests, so that near-duplicates are found with one Redis script per group, and within the group too."""
 
@@ -161,14 +162,14 @@ class DuplicateFinder(GroupCommit[dict[str, Any]]):
         return cls(bands=bands, es=es, alias=settings.pages_alias, threshold=settings.duplicate_similarity,
                    max_items=settings.bulk_max_docs, flush_interval=settings.bulk_flush_ms / 1000)
 
-    def find(self, document: dict[str, Any], timeout: float) -> str | None:
+    def find(self, document: PageDocument, timeout: float) -> str | None:
         """The URL ``document`` duplicates, or None (also when no answer came within ``timeout`` seconds)."""
         try:
             return cast(str | None, self._enqueue(document).result(timeout=timeout))
         except FutureTimeout:
             return None
 
-    def _send(self, units: list[Unit[dict[str, Any]]]) -> None:
+    def _send(self, units: list[Unit[PageDocument]]) -> None:
         try:
             originals = find_originals(self.bands, self.es, self.alias, [unit.item for unit in units], self.threshold)
         except Exception:  # the flusher thread must survive anything and still answer every caller

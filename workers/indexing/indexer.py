@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
@@ -25,7 +25,8 @@ from workers.indexing.groupcommit import GroupCommit, Unit
 
 logger = logging.getLogger(__name__)
 
-Action = tuple[dict[str, Any], dict[str, Any] | None]  # (action line, source or None for delete)
+Action = tuple[dict[str, Any], Mapping[str, Any] | None]  # (action line, source or None for delete)
+# Elasticsearch's own "too busy" (a full write queue) and "unavailable": its protocol, not a fetch policy.
 BACKPRESSURE_STATUSES = frozenset({429, 503})
 HOLD_BACKOFF_MIN, HOLD_BACKOFF_MAX = 1.0, 30.0  # s between tries while Elasticsearch is unavailable
 CONFLICT = 409  # an external version already newer: the newer record wins, which is what we want

@@ -3,7 +3,7 @@ not. ``readq retry`` queues only the first kind unless asked for both."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from workers.errors import (
@@ -13,7 +13,8 @@ from workers.errors import (
     FetchError,
     HTTPStatusError,
     IndexingError,
-    ReadqError,
+    error_classes,
+    is_retryable_status,
 )
 
 #: Outcomes the task machinery records itself (tasks/base.py), beside the errors' own reasons.
@@ -23,28 +24,18 @@ TRANSIENT_REASONS = frozenset(
     {cls.reason for cls in RETRYABLE_ERRORS if not issubclass(cls, HTTPStatusError)}
     | {"worker_lost", "internal_error", "page_expired"}  # page_expired: records of the claim-check releases
 )
-#: HTTP answers that say "later" rather than "no" (as ServerError is raised for).
-TRANSIENT_HTTP_STATUSES = frozenset({408, 429})
-
-
-def _reasons(root: type[ReadqError]) -> set[str]:
-    found = {root.reason}
-    for sub in root.__subclasses__():
-        found |= _reasons(sub)
-    return found
 
 
 def failure_reasons() -> frozenset[str]:
     """Every reason a URL can be recorded ``failed`` with (skips have reasons of their own)."""
-    stage_reasons = _reasons(FetchError) | _reasons(ExtractError) | _reasons(IndexingError)
+    stage_reasons = {cls.reason for root in (FetchError, ExtractError, IndexingError) for cls in error_classes(root)}
     return frozenset(stage_reasons - {cls.reason for cls in SKIP_ERRORS}) | TASK_FAILURE_REASONS
 
 
-def is_permanent(record: Mapping[str, Any]) -> bool:
+def is_permanent(record: Mapping[str, Any], retry_http_codes: Collection[int]) -> bool:
     """True when retrying the failed URL would fail the same way (a 404, a rejected document...)."""
     reason = record.get("reason")
     if reason == HTTPStatusError.reason:
         status = record.get("http_status")
-        transient = isinstance(status, int) and (status >= 500 or status in TRANSIENT_HTTP_STATUSES)
-        return not transient
+        return not (isinstance(status, int) and is_retryable_status(status, retry_http_codes))
     return reason not in TRANSIENT_REASONS

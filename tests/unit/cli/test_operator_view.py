@@ -25,13 +25,15 @@ from readq._follow import health_problems
 from readq._producer import BatchReceipt, _chunks, _valid_urls
 from readq.cli import tally
 from workers.errors import BodyTooLarge
-from workers.extraction.documents import INTERNAL_FIELDS, build_document
+from workers.extraction.documents import INTERNAL_FIELDS, PageDocument, build_document
 from workers.extraction.extractor import Extraction
+from workers.extraction.metadata import PageMetadata
 from workers.fetching.politeness import HostGate
 from workers.state.failures import failure_reasons, is_permanent
 from workers.state.progress import BatchProgress
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "pages"
+RETRY_HTTP_CODES = Settings(_env_file=None).retry_http_codes
 
 
 @pytest.mark.parametrize(("record", "permanent"), [
@@ -51,12 +53,20 @@ FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "pages"
     ({"reason": "memory_limit"}, True),
 ])
 def test_permanent_failures_are_told_from_passing_ones(record: dict[str, object], permanent: bool) -> None:
-    assert is_permanent(record) is permanent
+    assert is_permanent(record, RETRY_HTTP_CODES) is permanent
 
 
 @given(st.integers(400, 599))
 def test_an_http_failure_is_permanent_exactly_for_a_4xx_that_means_no(status: int) -> None:
-    assert is_permanent({"reason": "http_status", "http_status": status}) == (status < 500 and status not in (408, 429))
+    assert is_permanent({"reason": "http_status", "http_status": status}, RETRY_HTTP_CODES) == (
+        status < 500 and status not in (408, 429))
+
+
+def test_the_retried_http_codes_are_the_settings_ones() -> None:
+    record = {"reason": "http_status", "http_status": 425}
+    assert is_permanent(record, RETRY_HTTP_CODES)
+    assert not is_permanent(record, frozenset({425}))
+    assert is_permanent({"reason": "http_status", "http_status": 429}, frozenset({425}))
 
 
 def test_failure_reasons_are_those_a_url_can_fail_with() -> None:
@@ -89,14 +99,17 @@ def test_tally_counts_unchanged_pages() -> None:
 
 
 def test_documents_shown_are_the_indexed_ones_without_internal_fields() -> None:
-    extraction = Extraction(title="T", text="some words " * 50, author=None, published=None, lang="en",
-                            site_name=None, description=None, canonical_url="https://example.com/c")
+    metadata = PageMetadata(title="T", author=None, published=None, lang="en", site_name=None, description=None,
+                            canonical_url="https://example.com/c")
+    extraction = Extraction(text="some words " * 50, lang="en", metadata=metadata)
     indexed = build_document(url="https://example.com/a", final_url="https://example.com/a", fetched_at="2026-01-01",
                              http_status=200, batch="b", extraction=extraction)
     shown = build_document(url="https://example.com/a", final_url="https://example.com/a", fetched_at="2026-01-01",
                            http_status=200, batch="b", extraction=extraction, fingerprint=False)
 
     assert "minhash" in indexed and "minhash" not in shown and indexed["text"] == shown["text"]
+    assert set(indexed) == PageDocument.__required_keys__ | {"minhash"}
+    assert PageDocument.__optional_keys__ == {"minhash"}
     assert [f.name for f in fields(Document)] == [name for name in indexed if name not in INTERNAL_FIELDS]
     document = Document.from_source(indexed)
     assert document.title == "T" and document.canonical_url == "https://example.com/c"

@@ -64,14 +64,15 @@ def test_unclosed_nav_that_swallows_the_page_is_kept() -> None:
 
 def test_small_nav_is_still_dropped() -> None:
     text = _cleaned(f'<nav><a href="/">Home</a> <a href="/news">News</a></nav><p>{STORY * 4}</p>')
-    assert "Home" not in text
+    assert "Home" not in text and STORY.strip() in text
 
 
 def test_layout_wrapper_named_sidebar_around_the_headline_is_kept() -> None:
     body = (f'<div class="post-wrap has-sidebar-right"><h1>Ferry timetable approved</h1><p>{STORY}</p></div>'
             f"<div>{OTHER * 6}</div>")
     assert STORY.strip() in _cleaned(body, "Ferry timetable approved")
-    assert STORY.strip() not in _cleaned(body, None)
+    without_the_headline = _cleaned(body, None)
+    assert STORY.strip() not in without_the_headline and OTHER.strip() in without_the_headline
 
 
 def test_layout_wrapper_named_sidebar_around_one_article_is_kept() -> None:
@@ -82,7 +83,8 @@ def test_layout_wrapper_named_sidebar_around_one_article_is_kept() -> None:
 def test_teaser_list_of_small_articles_is_still_dropped() -> None:
     teasers = "".join(f"<article><p>Teaser {i} about something else entirely.</p></article>" for i in range(4))
     body = f'<div class="related">{teasers}</div><div>{STORY * 8}</div>'
-    assert "Teaser 1" not in _cleaned(body)
+    text = _cleaned(body)
+    assert "Teaser 1" not in text and STORY.strip() in text
 
 
 @pytest.mark.parametrize("caption", ['<figcaption>Photo: Ann Lee</figcaption>',
@@ -101,7 +103,7 @@ def test_long_caption_class_is_kept() -> None:
                                   "entry-meta", "post-footer", "product--buybox"])
 def test_more_furniture_words_are_dropped(word: str) -> None:
     text = _cleaned(f'<div class="{word}">Trending now: something else</div><p>{STORY * 4}</p>')
-    assert "Trending" not in text
+    assert "Trending" not in text and STORY.strip() in text
 
 
 def test_page_builder_widget_wrappers_are_kept() -> None:

@@ -33,7 +33,7 @@ def test_deep_json_ld_costs_the_metadata_not_the_text(json_ld: str) -> None:
     extraction = Extractor(min_text_chars=200).extract(_page(json_ld), "http://news.example.test/a")
 
     assert "agreed a budget for the river bridge" in extraction.text
-    assert extraction.title == "Harbour budget agreed"
+    assert extraction.metadata.title == "Harbour budget agreed"
 
 
 def test_json_ld_within_the_depth_bound_is_still_read() -> None:

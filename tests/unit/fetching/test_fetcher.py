@@ -36,6 +36,7 @@ def make_fetcher(**overrides: object) -> Fetcher:
     options: dict[str, object] = {
         "user_agent": "readq-test", "connect_timeout": 2.0, "read_timeout": 2.0, "deadline": 5.0,
         "max_redirects": 3, "max_body_bytes": 1024 * 1024, "allow_private_networks": True,
+        "retry_http_codes": frozenset({408, 429}),
     }
     options.update(overrides)
     return Fetcher(**options)  # type: ignore[arg-type]
@@ -83,6 +84,17 @@ def test_error_statuses_are_classified(site: LocalSite, path: str, error: type[E
         make_fetcher().fetch(site.url(path))
     assert type(raised.value) is error
     assert raised.value.status == status  # type: ignore[attr-defined]
+
+
+def test_the_retried_statuses_below_500_are_the_settings_ones(site: LocalSite) -> None:
+    fetcher = make_fetcher(retry_http_codes=frozenset({404}))
+    with pytest.raises(ServerError):
+        fetcher.fetch(site.url("/status/404"))
+    with pytest.raises(HTTPStatusError) as raised:
+        fetcher.fetch(site.url("/status/429"))
+    assert type(raised.value) is HTTPStatusError
+    with pytest.raises(ServerError):
+        fetcher.fetch(site.url("/status/503"))
 
 
 def test_non_html_and_binary_content_is_refused(site: LocalSite) -> None:
