@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from copy import deepcopy
 
+import lxml.etree
 import lxml.html
 from lxml.html import HtmlElement
 from readability import Document
-from readability.readability import Unparseable
+from readability.readability import REGEXES, Unparseable
 
 from workers.errors import NoReadableContent
 from workers.text import layout_text, strip_markup
@@ -40,7 +41,7 @@ def article_text(tree: HtmlElement, *, min_chars: int, description: str | None) 
     """The article's text in a cleaned ``tree`` (which it prunes), its standfirst first when the page shows one."""
     try:
         # readability works on a copy; without a URL it leaves the links as they are (the text has none)
-        summary = Document(tree).summary(html_partial=True)
+        summary = CleanedDocument(tree).summary(html_partial=True)
     except Unparseable as exc:
         raise NoReadableContent(f"readability could not parse the page: {exc}") from exc
     picked = _body_of(summary)
@@ -61,6 +62,29 @@ def article_text(tree: HtmlElement, *, min_chars: int, description: str | None) 
     if lead and lead[:LEAD_PROBE_CHARS] not in " ".join(text.split()):
         text = f"{strip_markup(lead)}\n\n{text}"
     return cut_comments(text)
+
+
+class CleanedDocument(Document):  # type: ignore[misc]
+    """readability's Document of a tree parsed without comments and cleaned by ``clean_tree``: its copy of the tree
+    loses what readability's own cleaner would take (scripts, styles, ``<link>``, ``style`` attributes) without that
+    cleaner, which also walks every element and link in Python for event attributes and ``javascript:`` links that
+    never reach the text. readability-lxml is pinned: ``_parse`` is its hook for the tree each pass of ``summary``
+    starts from."""
+
+    def _parse(self, input: HtmlElement) -> HtmlElement:  # noqa: A002 (readability's name)
+        doc = deepcopy(input)
+        for element in doc.xpath("//*[@hidden]"):
+            element.drop_tree()
+        for element in doc.xpath("//*[@style]"):
+            if REGEXES["displayNoneRe"].search(element.get("style")):
+                element.drop_tree()
+        lxml.etree.strip_elements(doc, "script", "style", "link", lxml.etree.Comment, lxml.etree.ProcessingInstruction,
+                                  with_tail=False)
+        lxml.etree.strip_attributes(doc, "style")
+        for element in doc.iter("image"):
+            element.tag = "img"
+        self.encoding = "utf-8"
+        return doc
 
 
 #: A date line: a year (``23.10.2018``, ``Veröffentlichung: 2. Februar 2022``, ``2021-10-16 | Botschaft``), not the
