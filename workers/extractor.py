@@ -97,7 +97,12 @@ def _language_identifier() -> LanguageIdentifier:
     return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
 
 
+#: The model reads a sample of this many characters: its cost grows with the text, and its answer stopped changing
+#: past 2,000 characters on 800 pages of both corpora (5,000 before: the same answers, 0.7 ms more a page).
+LANGUAGE_SAMPLE_CHARS = 2000
+
+
 def detect_language(text: str, min_probability: float = 0.8) -> str | None:
     """ISO 639-1 code of the text's language, or None when the model is unsure."""
-    language, probability = _language_identifier().classify(text[:5000])
+    language, probability = _language_identifier().classify(text[:LANGUAGE_SAMPLE_CHARS])
     return str(language) if probability >= min_probability else None
