@@ -71,7 +71,7 @@ class CleanedDocument(Document):  # type: ignore[misc]
     never reach the text. readability-lxml is pinned: ``_parse`` is its hook for the tree each pass of ``summary``
     starts from."""
 
-    def _parse(self, input: HtmlElement) -> HtmlElement:  # noqa: A002 (readability's name)
+    def _parse(self, input: HtmlElement) -> HtmlElement:
         doc = deepcopy(input)
         for element in doc.xpath("//*[@hidden]"):
             element.drop_tree()
