@@ -336,9 +336,10 @@ def find_marked_lead(tree: HtmlElement, text: str) -> str | None:
     for element in body.iter():
         if element is start:
             return None
+        if not LEAD_CLASS_RE.search(f"{element.get('class', '')} {element.get('id', '')}"):
+            continue
         flat = " ".join(element.text_content().split()) if isinstance(element.tag, str) else ""
-        if (flat and LEAD_CLASS_RE.search(f"{element.get('class', '')} {element.get('id', '')}")
-                and len(flat.split()) >= PROSE_MIN_WORDS and len(flat) <= MAX_MARKED_LEAD_CHARS
+        if (flat and len(flat.split()) >= PROSE_MIN_WORDS and len(flat) <= MAX_MARKED_LEAD_CHARS
                 and probe not in flat and _link_density(element, flat) < MAX_LINK_DENSITY):
             return layout_text(element)
     return None
