@@ -7,9 +7,10 @@ import warnings
 import lxml.html
 import pytest
 from htmldate import extractors as htmldate_extractors
+from readability import Document
 
 from workers import metadata
-from workers.article import _around, cut_comments, find_marked_lead, prune, trim_edges
+from workers.article import CleanedDocument, _around, cut_comments, find_marked_lead, prune, trim_edges
 from workers.cleaning import clean_tree
 from workers.errors import NoReadableContent
 from workers.extractor import Extractor
@@ -363,3 +364,45 @@ def test_htmldate_extensive_search_reads_dates_in_the_page_language_only(
     assert seen == [languages]  # no date declared: the extensive search ran once, with these languages
     assert published is not None and published.startswith("2021-05-03")
     assert htmldate_extractors.get_external_parser is factory  # htmldate's own factory is back
+
+
+# --- the cleaned tree, read once -----------------------------------------------------------------------------------
+
+def test_hidden_elements_and_prose_free_tags_are_dropped_their_tail_text_kept() -> None:
+    body = ("<p>Kept <button>Menu</button>tail. <svg><text>icon</text></svg>after</p>"
+            "<div hidden>secret one</div><div aria-hidden='true'>secret two</div>"
+            "<div style='color: red; display: none'>secret three</div><span style='color: red'>shown</span>"
+            "<aside>side note <script>track()</script></aside>")
+    cleaned = _cleaned(body)
+    assert "Kept tail. after" in cleaned and "shown" in cleaned
+    assert not [gone for gone in ("Menu", "icon", "secret", "side note", "track()") if gone in cleaned]
+    tree = parse_html(_page(body))
+    clean_tree(tree, furniture=False)
+    lightly = " ".join(tree.text_content().split())
+    assert "side note" in lightly and "Kept tail. after" in lightly
+    assert "secret" not in lightly and "track()" not in lightly
+
+
+def test_readability_reads_the_cleaned_tree_as_its_own_cleaner_would_leave_it() -> None:
+    page = _page(f"<div class='story' onclick='open()'><p style='color: red'>{STORY * 3}</p>"
+                 f"<link rel='stylesheet' href='/a.css'><p><a href='javascript:void(0)'>Timetables</a> {OTHER * 2}</p>"
+                 f"<image src='/ferry.png'><script>track()</script></div>")
+    tree = parse_html(page)
+    ours = lxml.html.fromstring(CleanedDocument(tree).summary(html_partial=True)).text_content()
+    theirs = lxml.html.fromstring(Document(parse_html(page)).summary(html_partial=True)).text_content()
+    assert " ".join(ours.split()) == " ".join(theirs.split())
+    assert STORY.strip() in " ".join(ours.split()) and "track()" not in ours
+    assert tree.xpath("//p[@style]") and tree.xpath("//script")  # readability worked on a copy
+
+
+def test_declared_date_canonical_link_and_marked_author_are_read_in_page_order() -> None:
+    head = ("<title>Ferry timetable</title><link rel='stylesheet' href='/a.css'>"
+            "<link rel='canonical' href='/2024/05/ferry-final'><link rel='canonical' href='/elsewhere'>")
+    body = (f"<p class='byline'>By <a rel='author' href='/ann'>Ann Lee</a></p>"
+            f"<p><time>Tuesday</time> <span itemprop='datePublished' content='2024-05-02T09:30:00+02:00'>2 May</span>"
+            f"</p><p>{STORY}</p><p itemprop='author'>Bob Stone</p>")
+    found = read_metadata(parse_html(_page(body, head)), BASE_URL)
+    assert found.canonical_url == "http://news.example.test/2024/05/ferry-final"
+    assert found.author == "Ann Lee"
+    assert found.published == "2024-05-02T09:30:00+02:00"
+    assert found.title == "Ferry timetable"
