@@ -406,3 +406,8 @@ def test_declared_date_canonical_link_and_marked_author_are_read_in_page_order()
     assert found.author == "Ann Lee"
     assert found.published == "2024-05-02T09:30:00+02:00"
     assert found.title == "Ferry timetable"
+
+
+def test_characters_xml_cannot_hold_are_dropped_and_the_rest_kept() -> None:
+    tree = parse_html("<p>a\x00b\x0bc\x1fd\ufffee\uffff f\tg\nh \u00e9\u20ac\U0001f600</p>")
+    assert tree.find(".//p").text == "abcde f\tg\nh \u00e9\u20ac\U0001f600"
