@@ -144,9 +144,30 @@ SENTENCE_END_RE = re.compile(r"[^.]\.$")
 MIN_PROSE_BEFORE_COMMENTS = 0.3
 
 
+#: A comment's own header or footer in a thread: ``Posted by: Ann at May 3, 2012 9:42 AM``, ``Ann said...``,
+#: ``May 3, 2012 | Permalink``. Two or more are a thread, however much of the text it is.
+THREAD_LINE_RE = re.compile(r"^posted by: .{1,60}\b(?:at|on) .{0,60}\d|^\S.{0,40} said\.{3}$|"
+                            r"^.{0,60}\d.{0,20}\|\s*permalink$", re.IGNORECASE)
+MIN_THREAD_LINES = 2
+
+
 def cut_comments(text: str) -> str:
     """``text`` up to where a comment thread starts (its heading, the post's footer, a comment's header), when that
-    comes after the first part of its prose; a sentence (``Comments welcome here.``) is no such start."""
+    comes after the first part of its prose; a sentence (``Comments welcome here.``) is no such start. Then up to
+    the first comment header of a thread of them, when prose comes before it (a long thread is most of the text)."""
+    return _cut_thread(_cut_at_comments_start(text))
+
+
+def _cut_thread(text: str) -> str:
+    lines = text.split("\n")
+    thread = [index for index, line in enumerate(lines)
+              if len(line) <= MAX_LABEL_CHARS and THREAD_LINE_RE.match(line)]
+    if len(thread) >= MIN_THREAD_LINES and any(_is_prose(line) for line in lines[:thread[0]]):
+        return "\n".join(lines[:thread[0]]).strip()
+    return text
+
+
+def _cut_at_comments_start(text: str) -> str:
     lines = text.split("\n")
     total = sum(len(line) for line in lines if _is_prose(line))
     seen = 0

@@ -343,6 +343,26 @@ def test_bylines_and_sentences_that_mention_comments_are_kept(text: str) -> None
     assert cut_comments(text) == text
 
 
+@pytest.mark.parametrize(("header", "footer"), [
+    ("", "Posted by: Ann Lee at September 12, 2012 9:42 AM"),
+    ("", "November 7, 2012, | Permalink"),
+    ("Ann Lee said...", ""),
+])
+def test_a_thread_of_comments_longer_than_the_post_is_cut_at_its_first_comment(header: str, footer: str) -> None:
+    comment = "I have been waiting for this timetable all summer, and the early ferry finally suits my shifts."
+    thread = "\n\n".join(f"{header}\n\n{comment} {n}\n\n{footer}".strip() for n in range(12))
+    first = f"\n\n{comment} 0" if footer else ""  # a footer follows its comment: the first stays
+    assert cut_comments(f"{STORY}\n\n{thread}") == f"{STORY}{first}".strip()
+
+
+@pytest.mark.parametrize("text", [
+    f"{STORY}\n\nPosted by: Ann Lee at May 3, 2024 9:42 AM\n\n{OTHER}\n\n{OTHER}\n\n{OTHER}",  # one footer: the post's
+    f"Ann Lee said...\n\nBob Stone said...\n\n{STORY}",  # no prose before them
+])
+def test_one_comment_header_or_a_thread_before_any_prose_is_no_cut(text: str) -> None:
+    assert cut_comments(text) == text
+
+
 @pytest.mark.parametrize(("lang", "languages"), [
     ("de", ["de", "en"]), ("en", ["en"]), (None, list(WIDESPREAD_LANGUAGES)),
 ])
