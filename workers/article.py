@@ -144,10 +144,9 @@ SENTENCE_END_RE = re.compile(r"[^.]\.$")
 MIN_PROSE_BEFORE_COMMENTS = 0.3
 
 
-#: A comment's own header or footer in a thread: ``Posted by: Ann at May 3, 2012 9:42 AM``, ``Ann said...``,
-#: ``May 3, 2012 | Permalink``. Two or more are a thread, however much of the text it is.
-THREAD_LINE_RE = re.compile(r"^posted by: .{1,60}\b(?:at|on) .{0,60}\d|^\S.{0,40} said\.{3}$|"
-                            r"^.{0,60}\d.{0,20}\|\s*permalink$", re.IGNORECASE)
+#: A comment's own header or footer in a thread: ``Posted by: Ann at May 3, 2012 9:42 AM``, ``Ann said...``. Two or
+#: more are a thread, however much of the text it is.
+THREAD_LINE_RE = re.compile(r"^posted by: .{1,60}\b(?:at|on) .{0,60}\d|^\S.{0,40} said\.{3}$", re.IGNORECASE)
 MIN_THREAD_LINES = 2
 
 
