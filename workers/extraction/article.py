@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from copy import deepcopy
 
+import lxml.etree
 import lxml.html
 from lxml.html import HtmlElement
 from readability import Document
-from readability.readability import Unparseable
+from readability.readability import REGEXES, Unparseable
 
 from workers.errors import NoReadableContent
 from workers.extraction.text import layout_text, strip_markup
@@ -40,7 +41,7 @@ def article_text(tree: HtmlElement, *, min_chars: int, description: str | None) 
     """The article's text in a cleaned ``tree`` (which it prunes), its standfirst first when the page shows one."""
     try:
         # readability works on a copy; without a URL it leaves the links as they are (the text has none)
-        summary = Document(tree).summary(html_partial=True)
+        summary = CleanedDocument(tree).summary(html_partial=True)
     except Unparseable as exc:
         raise NoReadableContent(f"readability could not parse the page: {exc}") from exc
     picked = _body_of(summary)
@@ -61,6 +62,29 @@ def article_text(tree: HtmlElement, *, min_chars: int, description: str | None) 
     if lead and lead[:LEAD_PROBE_CHARS] not in " ".join(text.split()):
         text = f"{strip_markup(lead)}\n\n{text}"
     return cut_comments(text)
+
+
+class CleanedDocument(Document):  # type: ignore[misc]
+    """readability's Document of a tree parsed without comments and cleaned by ``clean_tree``: its copy of the tree
+    loses what readability's own cleaner would take (scripts, styles, ``<link>``, ``style`` attributes) without that
+    cleaner, which also walks every element and link in Python for event attributes and ``javascript:`` links that
+    never reach the text. readability-lxml is pinned: ``_parse`` is its hook for the tree each pass of ``summary``
+    starts from."""
+
+    def _parse(self, input: HtmlElement) -> HtmlElement:
+        doc = deepcopy(input)
+        for element in doc.xpath("//*[@hidden]"):
+            element.drop_tree()
+        for element in doc.xpath("//*[@style]"):
+            if REGEXES["displayNoneRe"].search(element.get("style")):
+                element.drop_tree()
+        lxml.etree.strip_elements(doc, "script", "style", "link", lxml.etree.Comment, lxml.etree.ProcessingInstruction,
+                                  with_tail=False)
+        lxml.etree.strip_attributes(doc, "style")
+        for element in doc.iter("image"):
+            element.tag = "img"
+        self.encoding = "utf-8"
+        return doc
 
 
 #: A date line: a year (``23.10.2018``, ``Veröffentlichung: 2. Februar 2022``, ``2021-10-16 | Botschaft``), not the
@@ -120,9 +144,29 @@ SENTENCE_END_RE = re.compile(r"[^.]\.$")
 MIN_PROSE_BEFORE_COMMENTS = 0.3
 
 
+#: A comment's own header or footer in a thread: ``Posted by: Ann at May 3, 2012 9:42 AM``, ``Ann said...``. Two or
+#: more are a thread, however much of the text it is.
+THREAD_LINE_RE = re.compile(r"^posted by: .{1,60}\b(?:at|on) .{0,60}\d|^\S.{0,40} said\.{3}$", re.IGNORECASE)
+MIN_THREAD_LINES = 2
+
+
 def cut_comments(text: str) -> str:
     """``text`` up to where a comment thread starts (its heading, the post's footer, a comment's header), when that
-    comes after the first part of its prose; a sentence (``Comments welcome here.``) is no such start."""
+    comes after the first part of its prose; a sentence (``Comments welcome here.``) is no such start. Then up to
+    the first comment header of a thread of them, when prose comes before it (a long thread is most of the text)."""
+    return _cut_thread(_cut_at_comments_start(text))
+
+
+def _cut_thread(text: str) -> str:
+    lines = text.split("\n")
+    thread = [index for index, line in enumerate(lines)
+              if len(line) <= MAX_LABEL_CHARS and THREAD_LINE_RE.match(line)]
+    if len(thread) >= MIN_THREAD_LINES and any(_is_prose(line) for line in lines[:thread[0]]):
+        return "\n".join(lines[:thread[0]]).strip()
+    return text
+
+
+def _cut_at_comments_start(text: str) -> str:
     lines = text.split("\n")
     total = sum(len(line) for line in lines if _is_prose(line))
     seen = 0
@@ -312,9 +356,10 @@ def find_marked_lead(tree: HtmlElement, text: str) -> str | None:
     for element in body.iter():
         if element is start:
             return None
+        if not LEAD_CLASS_RE.search(f"{element.get('class', '')} {element.get('id', '')}"):
+            continue
         flat = " ".join(element.text_content().split()) if isinstance(element.tag, str) else ""
-        if (flat and LEAD_CLASS_RE.search(f"{element.get('class', '')} {element.get('id', '')}")
-                and len(flat.split()) >= PROSE_MIN_WORDS and len(flat) <= MAX_MARKED_LEAD_CHARS
+        if (flat and len(flat.split()) >= PROSE_MIN_WORDS and len(flat) <= MAX_MARKED_LEAD_CHARS
                 and probe not in flat and _link_density(element, flat) < MAX_LINK_DENSITY):
             return layout_text(element)
     return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+import lxml.etree
 from lxml.html import HtmlElement
 
 from workers.extraction.article import BODY_CLASS_RE
@@ -39,6 +40,8 @@ MAX_CAPTION_CHARS = 400
 #: class words of the article itself, which win over any boilerplate word beside them.
 ARTICLE_CLASS_RE = re.compile(r"(?:^|\s)(?:entry|hentry|article|post|story)(?:$|\s)|" + BODY_CLASS_RE.pattern,
                               re.IGNORECASE)
+#: The elements that may be hidden by their attributes (the parser drops comments and processing instructions).
+HIDDEN_XPATH = lxml.etree.XPath("//*[@hidden or @aria-hidden or @style]")
 HIDDEN_STYLE_RE = re.compile(r"(?:^|;)\s*(?:display\s*:\s*none|visibility\s*:\s*hidden)", re.IGNORECASE)
 #: Never dropped by their class: the page itself and the containers that announce the article.
 PROTECTED_TAGS = frozenset({"html", "body", "main", "article"})
@@ -53,7 +56,10 @@ def clean_tree(tree: HtmlElement, title: str | None = None, *, furniture: bool =
     holds the heading that reads ``title`` (a "wrap has-sidebar" around the headline is the page's layout)."""
     for noscript in tree.xpath("//body//noscript"):  # what a page shows without scripts is often its article
         noscript.drop_tag()
-    _walk(tree, lambda element: _is_hidden(element) or (furniture and element.tag in FURNITURE_TAGS))
+    lxml.etree.strip_elements(tree, *DROP_TAGS, *(FURNITURE_TAGS if furniture else ()), with_tail=False)
+    for element in HIDDEN_XPATH(tree):  # in one dropped before, it goes with it whatever is decided
+        if element.tag not in PROTECTED_TAGS and element.tag != "head" and _is_hidden(element):
+            element.drop_tree()
     if not furniture:
         return
     body = tree.find("body")
@@ -83,10 +89,6 @@ def _walk(tree: HtmlElement, drop: Callable[[HtmlElement], bool]) -> None:
 
 
 def _is_hidden(element: HtmlElement) -> bool:
-    if not isinstance(element.tag, str):
-        return True  # comments and processing instructions
-    if element.tag in DROP_TAGS:
-        return True
     attributes = element.attrib
     if "hidden" in attributes or attributes.get("aria-hidden") == "true":
         return True

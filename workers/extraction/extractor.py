@@ -85,7 +85,14 @@ def _language_identifier() -> LanguageIdentifier:
     return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
 
 
+#: The model reads a sample of this many characters: its cost grows with the text (a Python step per byte). On the
+#: 2,371 pages of both corpora, 1,000 gives the answer 5,000 gave on all but two mixed-language texts (a German
+#: article quoting a speech in English: no answer, so the declared language; a thread of comments in four
+#: languages), for 1.6 ms less a page.
+LANGUAGE_SAMPLE_CHARS = 1000
+
+
 def detect_language(text: str, min_probability: float = 0.8) -> str | None:
     """ISO 639-1 code of the text's language, or None when the model is unsure."""
-    language, probability = _language_identifier().classify(text[:5000])
+    language, probability = _language_identifier().classify(text[:LANGUAGE_SAMPLE_CHARS])
     return str(language) if probability >= min_probability else None

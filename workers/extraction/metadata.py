@@ -6,15 +6,16 @@ import html
 import json
 import re
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from functools import cache
-from itertools import chain
+from itertools import chain, islice
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+import lxml.etree
 from dateutil import parser as date_parser
 from dateutil.parser import UnknownTimezoneWarning
 from dateutil.tz import gettz
@@ -39,9 +40,15 @@ BLOCK_TAGS = frozenset({"div", "p", "header"})
 TITLE_MIN_OVERLAP = 0.6
 #: A declared title that ends a heading is the headline after a kicker when it has this many words.
 MIN_KICKED_WORDS = 3
-AUTHOR_XPATH = ("//*[@itemprop='author']//*[@itemprop='name'] | //*[@rel='author'] | //*[@itemprop='author'] | "
-                "//*[contains(@class, 'author') or contains(@class, 'byline')][not(*[not(self::a or self::span or "
-                "self::strong or self::b or self::i or self::em or self::img or self::svg)])]")
+#: Elements marked as the author's: a name inside ``itemprop=author``, ``rel=author``, ``itemprop=author``, or an
+#: ``author`` or ``byline`` class around inline text only; one pass over the page (a union of paths takes one each).
+AUTHOR_XPATH = lxml.etree.XPath(
+    "//*[@rel='author' or @itemprop='author' or (@itemprop='name' and ancestor::*[@itemprop='author']) or "
+    "((contains(@class, 'author') or contains(@class, 'byline')) and not(*[not(self::a or self::span or "
+    "self::strong or self::b or self::i or self::em or self::img or self::svg)]))]")
+#: The first declared publication date-time of the page's microdata, in one pass.
+DATE_PUBLISHED_XPATH = lxml.etree.XPath(
+    "//*[@itemprop='datePublished']/@*[name() = 'content' or name() = 'datetime']")
 #: What precedes a name in a byline: "Posted by", "Veröffentlicht von", "Auteur :", "About" (the author box).
 BYLINE_PREFIX_RE = re.compile(
     r"^[\s~\-\u2013\u2014|•·]*(?:(?:eingestellt|geschrieben|verfasst|written|posted|published|publié|publiziert|"
@@ -122,19 +129,19 @@ def read_metadata(tree: HtmlElement, base_url: str) -> PageMetadata:
         _ld_text(article, "datePublished"), meta.get("article:published_time"), meta.get("og:published_time"),
         meta.get("date"), meta.get("pubdate"), meta.get("publishdate"), meta.get("dc.date"),
         meta.get("dc.date.issued"), meta.get("dcterms.date"),
-        _attr_of(tree, "//*[@itemprop='datePublished']/@content | //*[@itemprop='datePublished']/@datetime"),
-        _attr_of(tree, "//time[@datetime][1]/@datetime"),
+        _first_of(DATE_PUBLISHED_XPATH(tree)), _first_of(_attributes(tree, "time", "datetime")),
     )) if parsed is not None]
+    page_title = next((element.text_content() for element in tree.iter("title")), None)
     return PageMetadata(
         title=_title(tree, [_ld_text(article, "headline"), meta.get("og:title"), meta.get("twitter:title"),
-                            _text_of(tree, "//title")], base_url, site_name),
+                            _clean(page_title)], base_url, site_name),
         author=_author(tree, article, meta, site_name),
         published=_published(tree, base_url, declared, _page_zone(tree, declared, lang), lang),
         lang=lang,
         site_name=site_name,
         description=_first(meta.get("description"), meta.get("og:description"), meta.get("twitter:description"),
                            _ld_text(article, "description")),
-        canonical_url=_absolute(base_url, _first(_attr_of(tree, "//link[@rel='canonical'][1]/@href"),
+        canonical_url=_absolute(base_url, _first(_first_of(_attributes(tree, "link", "href", rel="canonical")),
                                                  meta.get("og:url"))),
         declares_article=(meta.get("og:type", "").lower() == "article"
                           or bool(_ld_types(article) & (ARTICLE_TYPES - {"webpage"}))),
@@ -292,7 +299,7 @@ def _as_written(tree: HtmlElement, names: str) -> str:
 def _marked_names(tree: HtmlElement) -> Iterator[str | None]:
     """The texts of the elements marked as the author's (``itemprop=author``, ``rel=author``, an ``author`` or
     ``byline`` class), outside comment threads, in page order."""
-    for element in tree.xpath(AUTHOR_XPATH):
+    for element in AUTHOR_XPATH(tree):
         if not _in_comments(element):
             yield _clean(element.text_content())
 
@@ -378,8 +385,8 @@ def _url_date(url: str) -> str | None:
 def _page_zone(tree: HtmlElement, declared: list[datetime], lang: str | None) -> tzinfo | None:
     """The zone the page's readers live in: the first non-UTC offset any of its date-times carries, else the one
     zone of a language spoken in one time zone only, else unknown."""
-    stamps = [*declared, *(parsed for parsed in (_parse_date(str(value), lang) for value in
-                                                 tree.xpath("//time/@datetime")[:MAX_TIME_ELEMENTS]) if parsed)]
+    times = islice(_attributes(tree, "time", "datetime"), MAX_TIME_ELEMENTS)
+    stamps = [*declared, *(parsed for parsed in (_parse_date(value, lang) for value in times) if parsed)]
     for moment in stamps:
         offset = moment.utcoffset()
         if offset:
@@ -402,7 +409,7 @@ def _json_ld_article(tree: HtmlElement) -> dict[str, Any]:
     publisher resolved when they are references (``{"@id": ...}``) to other objects of the page's graph."""
     found: list[dict[str, Any]] = []
     by_id: dict[str, dict[str, Any]] = {}
-    for script in tree.xpath("//script[@type='application/ld+json']"):
+    for script in (s for s in tree.iter("script") if s.get("type") == "application/ld+json"):
         try:
             data = json.loads(script.text or "", strict=False)
         except (ValueError, RecursionError):  # not JSON, or nested past the parser's stack: no metadata from it
@@ -468,14 +475,17 @@ def _ld_publisher(obj: dict[str, Any]) -> str | None:
     return _ld_name(obj.get("publisher"))
 
 
-def _text_of(tree: HtmlElement, xpath: str) -> str | None:
-    found = tree.xpath(xpath)
-    return _clean(found[0].text_content()) if found else None
+def _attributes(tree: HtmlElement, tag: str, name: str, **required: str) -> Iterator[str]:
+    """The ``name`` attribute of each ``tag`` element with one (and with the ``required`` attribute values), in page
+    order; lxml's tag filter, not an XPath over every element."""
+    for element in tree.iter(tag):
+        value = element.get(name)
+        if value is not None and all(element.get(key) == wanted for key, wanted in required.items()):
+            yield value
 
 
-def _attr_of(tree: HtmlElement, xpath: str) -> str | None:
-    found = tree.xpath(xpath)
-    return _clean(str(found[0])) if found else None
+def _first_of(values: Iterable[str]) -> str | None:
+    return _clean(str(next(iter(values), "")))
 
 
 def _parse_date(value: str | None, lang: str | None) -> datetime | None:

@@ -16,6 +16,8 @@ VOID_TAGS = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input
                        "track", "wbr"})
 #: Characters XML (and so lxml) cannot hold; browsers ignore them.
 CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+CONTROL_BYTES = bytes(range(0x20)).translate(None, b"\t\n\r")
+NONCHARACTERS = ("\ufffe", "\uffff")
 TAG_RE = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9:-]*)(?:\s[^>]*)?>")
 
 
@@ -24,16 +26,23 @@ def parse_html(html: str) -> HtmlElement:
     if not html.strip():
         raise NoReadableContent("the page is empty")
     parser = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True)
-    # Bytes, not str: lxml refuses a str that carries an XML encoding declaration.
-    html = CONTROL_RE.sub("", html)
-    body = html.encode("utf-8", "replace")
     try:
-        tree = lxml.html.document_fromstring(body, parser=parser)
+        tree = lxml.html.document_fromstring(_xml_bytes(html), parser=parser)
         if any("Excessive depth" in entry.message for entry in parser.error_log):
-            tree = lxml.html.document_fromstring(flatten(html, MAX_DEPTH).encode("utf-8", "replace"), parser=parser)
+            flat = flatten(CONTROL_RE.sub("", html), MAX_DEPTH)
+            tree = lxml.html.document_fromstring(_xml_bytes(flat), parser=parser)
     except (lxml.etree.ParserError, ValueError) as exc:
         raise NoReadableContent(f"the page is not parseable HTML: {exc}") from exc
     return tree
+
+
+def _xml_bytes(html: str) -> bytes:
+    """``html`` as UTF-8 bytes (lxml refuses a str that carries an XML encoding declaration) without what
+    :data:`CONTROL_RE` matches: a control character is one byte of UTF-8, never part of another character, so one
+    C pass over the bytes drops them (the regular expression over the text took three times as long)."""
+    if NONCHARACTERS[0] in html or NONCHARACTERS[1] in html:
+        html = html.replace(NONCHARACTERS[0], "").replace(NONCHARACTERS[1], "")
+    return html.encode("utf-8", "replace").translate(None, CONTROL_BYTES)
 
 
 def flatten(html: str, max_depth: int) -> str:

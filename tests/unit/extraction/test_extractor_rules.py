@@ -7,10 +7,11 @@ import warnings
 import lxml.html
 import pytest
 from htmldate import extractors as htmldate_extractors
+from readability import Document
 
 from workers.errors import NoReadableContent
 from workers.extraction import metadata
-from workers.extraction.article import _around, cut_comments, find_marked_lead, prune, trim_edges
+from workers.extraction.article import CleanedDocument, _around, cut_comments, find_marked_lead, prune, trim_edges
 from workers.extraction.cleaning import clean_tree
 from workers.extraction.extractor import Extractor
 from workers.extraction.metadata import WIDESPREAD_LANGUAGES, read_metadata
@@ -344,6 +345,25 @@ def test_bylines_and_sentences_that_mention_comments_are_kept(text: str) -> None
     assert cut_comments(text) == text
 
 
+@pytest.mark.parametrize(("header", "footer"), [
+    ("", "Posted by: Ann Lee at September 12, 2012 9:42 AM"),
+    ("Ann Lee said...", ""),
+])
+def test_a_thread_of_comments_longer_than_the_post_is_cut_at_its_first_comment(header: str, footer: str) -> None:
+    comment = "I have been waiting for this timetable all summer, and the early ferry finally suits my shifts."
+    thread = "\n\n".join(f"{header}\n\n{comment} {n}\n\n{footer}".strip() for n in range(12))
+    first = f"\n\n{comment} 0" if footer else ""  # a footer follows its comment: the first stays
+    assert cut_comments(f"{STORY}\n\n{thread}") == f"{STORY}{first}".strip()
+
+
+@pytest.mark.parametrize("text", [
+    f"{STORY}\n\nPosted by: Ann Lee at May 3, 2024 9:42 AM\n\n{OTHER}\n\n{OTHER}\n\n{OTHER}",  # one footer: the post's
+    f"Ann Lee said...\n\nBob Stone said...\n\n{STORY}",  # no prose before them
+])
+def test_one_comment_header_or_a_thread_before_any_prose_is_no_cut(text: str) -> None:
+    assert cut_comments(text) == text
+
+
 @pytest.mark.parametrize(("lang", "languages"), [
     ("de", ["de", "en"]), ("en", ["en"]), (None, list(WIDESPREAD_LANGUAGES)),
 ])
@@ -365,3 +385,50 @@ def test_htmldate_extensive_search_reads_dates_in_the_page_language_only(
     assert seen == [languages]  # no date declared: the extensive search ran once, with these languages
     assert published is not None and published.startswith("2021-05-03")
     assert htmldate_extractors.get_external_parser is factory  # htmldate's own factory is back
+
+
+# --- the cleaned tree, read once -----------------------------------------------------------------------------------
+
+def test_hidden_elements_and_prose_free_tags_are_dropped_their_tail_text_kept() -> None:
+    body = ("<p>Kept <button>Menu</button>tail. <svg><text>icon</text></svg>after</p>"
+            "<div hidden>secret one</div><div aria-hidden='true'>secret two</div>"
+            "<div style='color: red; display: none'>secret three</div><span style='color: red'>shown</span>"
+            "<aside>side note <script>track()</script></aside>")
+    cleaned = _cleaned(body)
+    assert "Kept tail. after" in cleaned and "shown" in cleaned
+    assert not [gone for gone in ("Menu", "icon", "secret", "side note", "track()") if gone in cleaned]
+    tree = parse_html(_page(body))
+    clean_tree(tree, furniture=False)
+    lightly = " ".join(tree.text_content().split())
+    assert "side note" in lightly and "Kept tail. after" in lightly
+    assert "secret" not in lightly and "track()" not in lightly
+
+
+def test_readability_reads_the_cleaned_tree_as_its_own_cleaner_would_leave_it() -> None:
+    page = _page(f"<div class='story' onclick='open()'><p style='color: red'>{STORY * 3}</p>"
+                 f"<link rel='stylesheet' href='/a.css'><p><a href='javascript:void(0)'>Timetables</a> {OTHER * 2}</p>"
+                 f"<image src='/ferry.png'><script>track()</script></div>")
+    tree = parse_html(page)
+    ours = lxml.html.fromstring(CleanedDocument(tree).summary(html_partial=True)).text_content()
+    theirs = lxml.html.fromstring(Document(parse_html(page)).summary(html_partial=True)).text_content()
+    assert " ".join(ours.split()) == " ".join(theirs.split())
+    assert STORY.strip() in " ".join(ours.split()) and "track()" not in ours
+    assert tree.xpath("//p[@style]") and tree.xpath("//script")  # readability worked on a copy
+
+
+def test_declared_date_canonical_link_and_marked_author_are_read_in_page_order() -> None:
+    head = ("<title>Ferry timetable</title><link rel='stylesheet' href='/a.css'>"
+            "<link rel='canonical' href='/2024/05/ferry-final'><link rel='canonical' href='/elsewhere'>")
+    body = (f"<p class='byline'>By <a rel='author' href='/ann'>Ann Lee</a></p>"
+            f"<p><time>Tuesday</time> <span itemprop='datePublished' content='2024-05-02T09:30:00+02:00'>2 May</span>"
+            f"</p><p>{STORY}</p><p itemprop='author'>Bob Stone</p>")
+    found = read_metadata(parse_html(_page(body, head)), BASE_URL)
+    assert found.canonical_url == "http://news.example.test/2024/05/ferry-final"
+    assert found.author == "Ann Lee"
+    assert found.published == "2024-05-02T09:30:00+02:00"
+    assert found.title == "Ferry timetable"
+
+
+def test_characters_xml_cannot_hold_are_dropped_and_the_rest_kept() -> None:
+    tree = parse_html("<p>a\x00b\x0bc\x1fd\ufffee\uffff f\tg\nh \u00e9\u20ac\U0001f600</p>")
+    assert tree.find(".//p").text == "abcde f\tg\nh \u00e9\u20ac\U0001f600"
