@@ -7,7 +7,8 @@ Every page of the corpora (``pages/*.html.gz``) is decoded and extracted exactly
 the document readq would index (``--cache`` keeps them for the next run). Both indices get the documents without
 their title and description, and each body without any verbatim copy of its own title (many open with their
 headline), so each page's title, used as the query, is searched against the bodies alone: its own body must rank
-it first, every other body competes. A query is a title of at least two words; a title shared
+it first, every other body competes. A query is a title of at least two words, as its words (quotes, parentheses
+and other search syntax taken out: the baseline's query ignores them, readq's would not); a title shared
 by several pages is left out. Per language of the page (py3langid, as indexed): MRR@10 (1/rank of the page if it
 is in the first ten, else 0) and recall@10. ``--per-language N`` keeps the first N documents of each language by
 URL, ``--queries-per-language M`` the first M queries, the same ones every run.
@@ -52,7 +53,7 @@ from readq import Client
 from readq._services import NoidaElasticsearch
 from workers.extraction.languages import ANALYZERS, analysis_settings
 from workers.indexing.elastic import install_templates, pages_template
-from workers.indexing.query import PHRASE_BOOST, PHRASE_SLOP
+from workers.indexing.query import OPERATOR, PHRASE_BOOST, PHRASE_SLOP
 
 K = 10
 MIN_QUERY_WORDS = 2
@@ -77,6 +78,12 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
+def title_words(title: str) -> str:
+    """The title as a user types it to find the page: its words, without the characters that are search syntax
+    (a headline in quotes, a parenthesis); the baseline's query ignores them, readq's would read a phrase."""
+    return " ".join(OPERATOR.sub(" ", title).split())
+
+
 def known_items(documents: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
     """(query, wanted URL, language) for each page whose title has two words or more and is its own."""
     titles = Counter(" ".join((d.get("title") or "").lower().split()) for d in documents)
@@ -84,7 +91,7 @@ def known_items(documents: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
     for document in documents:
         title = " ".join((document.get("title") or "").split())
         if len(title.split()) >= MIN_QUERY_WORDS and titles[title.lower()] == 1 and document.get("text"):
-            items.append((title, document["url"], document.get("lang") or "none"))
+            items.append((title_words(title), document["url"], document.get("lang") or "none"))
     return items
 
 

@@ -363,9 +363,9 @@ class Client:
         """Ranked hits for ``query`` (simple-query-string syntax plus ``title:``, ``author:``, ``site:``).
 
         ``lang`` is the query's language (an ISO 639-1 code, or "all"); without it the language is detected from
-        the query, and every language is searched when that guess is unsure. ``since``/``until`` bound the
-        publication date (inclusive); ``offset`` pages; near-duplicates fold into one hit unless ``collapse`` is
-        False.
+        the query among the indexed ones, and the likeliest few (or all) are searched when that guess is unsure.
+        ``since``/``until`` bound the publication date (inclusive); ``offset`` pages; near-duplicates fold into
+        one hit unless ``collapse`` is False.
         """
         languages = query_languages(parse_query(query).language_text, lang, self.indexed_languages())
         request = SearchRequest(query=query, languages=languages, size=size, offset=offset, domain=domain,

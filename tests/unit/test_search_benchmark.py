@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from benchmarks.search import known_items, per_language, percentile, reciprocal_rank, summarise, without_title
+from benchmarks.search import (
+    known_items,
+    per_language,
+    percentile,
+    reciprocal_rank,
+    summarise,
+    title_words,
+    without_title,
+)
 
 
 def test_reciprocal_rank_counts_the_first_ten_only() -> None:
@@ -21,6 +29,13 @@ def test_known_items_are_titles_of_two_words_or_more_that_no_other_page_shares()
         {"url": "e", "title": "No Body", "text": "", "lang": "fr"},
     ]
     assert known_items(documents) == [("Neue Häuser", "a", "de")]
+
+
+def test_a_query_is_the_titles_words_without_search_syntax() -> None:
+    assert title_words('"La Corte no imparte justicia"') == "La Corte no imparte justicia"
+    assert title_words("Wir sind weg (und der Titel!) -jetzt | gleich* ~") == "Wir sind weg und der Titel! jetzt gleich"
+    kept = "Guinée-Conakry: «Les privatisations» d’intérêts"  # no syntax: hyphens inside words, guillemets
+    assert title_words(kept) == kept
 
 
 def test_the_title_is_taken_out_of_its_body_in_any_case_and_spacing() -> None:

@@ -96,3 +96,8 @@ def detect_language(text: str, min_probability: float = 0.8) -> str | None:
     """ISO 639-1 code of the text's language, or None when the model is unsure."""
     language, probability = _language_identifier().classify(text[:LANGUAGE_SAMPLE_CHARS])
     return str(language) if probability >= min_probability else None
+
+
+def language_probabilities(text: str) -> dict[str, float]:
+    """Every language the model knows (ISO 639-1) -> its probability for ``text``."""
+    return {str(language): float(p) for language, p in _language_identifier().rank(text[:5000])}

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from workers.extraction.extractor import detect_language
+from workers.extraction.extractor import language_probabilities
 
 # ISO 639-1 code (as py3langid and <html lang> give it) -> Elasticsearch's built-in language analyzer.
 BUILT_IN_ANALYZERS: dict[str, str] = {
@@ -101,17 +101,33 @@ def query_default_fields() -> list[str]:
     return [*ANALYSED_FIELDS, "author", *(f"{LANGUAGE_ROOT}.*.{field}" for field in ANALYSED_FIELDS)]
 
 
-QUERY_LANGUAGE_MIN_PROBABILITY = 0.5  # queries are short: below this the guess is often wrong, so search all
+QUERY_LANGUAGE_MIN_PROBABILITY = 0.5  # queries are short: below this the guess is often wrong
+QUERY_LANGUAGE_COVER = 0.9  # when unsure, the likeliest languages that together hold this much probability...
+QUERY_LANGUAGES_MAX = 3  # ...but no more: every language searched adds three fields to the query
 
 
 def query_languages(query: str, lang: str | None, indexed: Iterable[str] | None = None) -> tuple[str, ...]:
-    """The languages whose fields a query searches: ``lang`` if given, else the query's detected language when it
-    has an analyzer and the guess is confident, else ("all") every language with an analyzer, or only those of
-    them in ``indexed`` (the languages the index holds) when that is known: each field searched costs time."""
+    """The languages whose fields a query searches: ``lang`` if given ("all": every language with an analyzer, or
+    only those of them in ``indexed``, the languages the index holds, when that is known), else the query's
+    language, told among those same languages: the likeliest when it is confident, else the likeliest few that
+    together are (a language no page is in cannot be the query's, and each language searched costs time)."""
     everything = tuple(sorted(set(indexed) & set(LANGUAGES))) if indexed is not None else LANGUAGES
     if lang == "all":
         return everything
     if lang:
         return (lang.lower(),)
-    detected = detect_language(query, min_probability=QUERY_LANGUAGE_MIN_PROBABILITY) if query else None
-    return (detected,) if detected in ANALYZERS else everything
+    probabilities = language_probabilities(query) if query.strip() else {}
+    candidates = sorted(((probabilities.get(code, 0.0), code) for code in everything), reverse=True)
+    total = sum(p for p, _ in candidates)
+    if not total:
+        return everything
+    chosen: list[str] = []
+    covered = 0.0
+    for p, code in candidates:
+        chosen.append(code)
+        covered += p / total
+        if covered >= (QUERY_LANGUAGE_MIN_PROBABILITY if len(chosen) == 1 else QUERY_LANGUAGE_COVER):
+            break
+        if len(chosen) == QUERY_LANGUAGES_MAX:
+            return everything
+    return tuple(chosen)

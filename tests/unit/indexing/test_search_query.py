@@ -195,8 +195,16 @@ def test_the_query_language_is_the_given_one_the_confidently_detected_one_or_all
     assert query_languages("Die Bundesregierung beschließt ein neues Gesetz", None) == ("de",)
     assert query_languages("Trump", None) == LANGUAGES  # too short to tell
     assert query_languages("", None) == LANGUAGES
-    assert query_languages("Trump", None, indexed=["en", "de", "xx"]) == ("de", "en")  # all = those indexed
-    assert query_languages("x", "all", indexed=[]) == ()
+    assert query_languages("x", "all", indexed=[]) == () and query_languages("x", None, indexed=[]) == ()
+    assert query_languages("Trump", "all", indexed=["en", "de", "xx"]) == ("de", "en")  # all = those indexed
+
+
+def test_the_query_language_is_told_among_the_indexed_ones_and_when_unsure_the_likeliest_few() -> None:
+    spanish = "Senador republicano califica a Biden de incapacitado"  # Galician, Spanish or Portuguese?
+    assert query_languages(spanish, None) == LANGUAGES  # among all 38: no three hold 90 %
+    assert query_languages(spanish, None, indexed=["de", "en", "es", "fr"]) == ("es",)
+    unsure = query_languages("Plejaden, M45", None, indexed=["de", "en", "es", "fr", "pl"])
+    assert 1 < len(unsure) <= 3 and "de" in unsure
 
 
 def test_the_kibana_pages_data_view_labels_every_language_field_and_only_mapped_ones() -> None:
