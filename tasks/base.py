@@ -13,7 +13,7 @@ from typing import Any
 
 from billiard.einfo import ExceptionInfo
 from celery import Task
-from celery.exceptions import Retry, SoftTimeLimitExceeded, TimeLimitExceeded
+from celery.exceptions import Retry
 
 from config.settings import get_settings
 from tasks.lifecycle import get_runtime
@@ -104,11 +104,7 @@ class ReadqTask(Task):  # type: ignore[misc]
 
 
 def failure_reason(exc: BaseException) -> str:
-    if isinstance(exc, ReadqError):
-        return exc.reason
-    if isinstance(exc, SoftTimeLimitExceeded | TimeLimitExceeded):
-        return "timeout"
-    return "internal_error"
+    return exc.reason if isinstance(exc, ReadqError) else "internal_error"
 
 
 def stage_of(exc: BaseException, default: str) -> str:
