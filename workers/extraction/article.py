@@ -12,6 +12,7 @@ from readability import Document
 from readability.readability import REGEXES, Unparseable
 
 from workers.errors import NoReadableContent
+from workers.extraction.patterns import BODY_CLASS_RE, LEAD_CLASS_RE
 from workers.extraction.text import layout_text, strip_markup
 
 UTF8_PARSER = lxml.html.HTMLParser(encoding="utf-8")
@@ -22,13 +23,13 @@ MIN_SHARED_SENTENCES = 0.95
 #: ...or, sharing less, when it has this many times more prose.
 MIN_PROSE_RATIO = 1.5
 SENTENCE_MIN_CHARS = 30
-
-#: class or id of the element that holds an article's body in common CMSs and themes.
-BODY_CLASS_RE = re.compile(
-    r"(?:^|[\s_-])(?:article|post|entry|story|news|blog|single|node|field|rich)[_-]{0,2}"
-    r"(?:body|content|text|inner|entry)(?:$|[\s_-])|(?:^|\s)(?:articlebody|article_body|storytext|entrytext)(?:$|\s)",
-    re.IGNORECASE,
-)
+#: A label (a heading in disguise) is at most this long.
+MAX_LABEL_CHARS = 80
+#: The first characters of a lead, looked for in the article's text.
+LEAD_PROBE_CHARS = 60
+#: Readability's paragraphs, read back in the page with what lies between them, replace its pick while at most
+#: this many times longer (lists, tables and headings readability dropped, not a whole page).
+MAX_AROUND_GROWTH = 1.2
 CONTAINER_XPATHS = (
     "//*[@itemprop='articleBody']",
     "//*[@class or @id][not(self::body or self::html)]",
@@ -255,8 +256,6 @@ def _own_text_length(element: HtmlElement) -> int:
 
 #: Blocks pruned when this share of their text or more is link text: teaser lists, tag clouds, "read also" lines.
 MAX_LINK_DENSITY = 0.5
-#: A label (a heading in disguise) is at most this long.
-MAX_LABEL_CHARS = 80
 PRUNED_BLOCKS = ("ul", "ol", "dl", "div", "section", "table", "p", "li", "header", "figure", "span", "h2", "h3", "h4")
 
 
@@ -313,7 +312,6 @@ def _has_text_after(element: HtmlElement, within: HtmlElement) -> bool:
 
 
 LEAD_TAGS = ("p", "div", "span", "h2", "h3", "strong", "b", "em", "header", "section", "td")
-LEAD_PROBE_CHARS = 60
 
 
 def find_lead(tree: HtmlElement, description: str | None) -> str | None:
@@ -332,10 +330,6 @@ def find_lead(tree: HtmlElement, description: str | None) -> str | None:
     return best if best is not None and len(best) <= 3 * len(description) else None
 
 
-#: class words of a standfirst that themes set apart from the article's body: ``lead``, ``article-intro``,
-#: ``c-page-intro__copy``, ``article-excerpt``, ``standfirst``.
-LEAD_CLASS_RE = re.compile(r"(?:^|[\s_-])(?:lead|leader|lede|leadtext|intro|introduction|excerpt|standfirst|abstract|"
-                           r"dek|deck|summary|teaser|subline|sub-?title)(?:$|[\s_-])", re.IGNORECASE)
 #: A standfirst is a few sentences: a longer block so marked is a page section, not a lead.
 MAX_MARKED_LEAD_CHARS = 800
 
@@ -363,11 +357,6 @@ def find_marked_lead(tree: HtmlElement, text: str) -> str | None:
                 and probe not in flat and _link_density(element, flat) < MAX_LINK_DENSITY):
             return layout_text(element)
     return None
-
-
-#: Readability's paragraphs, read back in the page with what lies between them, replace its pick while at most
-#: this many times longer (lists, tables and headings readability dropped, not a whole page).
-MAX_AROUND_GROWTH = 1.2
 
 
 def _around(tree: HtmlElement, picked: HtmlElement) -> HtmlElement | None:

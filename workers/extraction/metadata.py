@@ -23,11 +23,10 @@ from htmldate import extractors as htmldate_extractors
 from htmldate import find_date
 from lxml.html import HtmlElement
 
+from workers.extraction.patterns import COMMENTS_RE, SITE_HEADING_RE
+
 #: Between a headline and the site's name: hyphen, bar, dashes, colon, dots, guillemets, slash, "::".
 TITLE_SEPARATOR_RE = re.compile(r"\s+[-|\u2013\u2014:\u00b7\u2022\u00bb\u203a/]\s+|\s*::\s*|\s*\|\s*")
-#: class or id of the heading (or its parent) that names the site, not the page: the logo line.
-SITE_HEADING_RE = re.compile(r"site-?(?:title|name|logo|branding)|\blogo|brand|blog-?(?:title|name)|masthead",
-                             re.IGNORECASE)
 WORD_RE = re.compile(r"\w+")
 #: Typographic dashes, quotes and spaces, made plain to compare a heading with a declared title.
 TYPOGRAPHY = str.maketrans({**dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212", "-"),
@@ -87,8 +86,6 @@ MAX_CREDIT_CHARS = 4
 AUTHOR_MAX_WORDS = 6
 NOT_AUTHORS = frozenset({"admin", "administrator", "unknown", "anonymous", "anónimo", "anonyme", "editor",
                          "staff", "follow", "alle beiträge", "publisher", "auteurs", "authors", "autoren"})
-#: Where the names are those of commenters, not of the author.
-COMMENTS_RE = re.compile(r"comment|respond|repl(?:y|ies)|discussion|disqus", re.IGNORECASE)
 WRITTEN_BY_RE = re.compile(r"written by|geschrieben von|verfasst von|autor|author|auteur|escrito por", re.IGNORECASE)
 #: Languages spoken (almost) only in one time zone, and that zone: where a page's UTC time-stamps are read.
 LANGUAGE_ZONES = {lang: "Europe/Berlin" for lang in ("de", "pl", "cs", "sk", "hu", "it", "nl", "da", "sv", "no",
