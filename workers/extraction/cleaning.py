@@ -8,7 +8,8 @@ from collections.abc import Callable
 import lxml.etree
 from lxml.html import HtmlElement
 
-from workers.extraction.patterns import ARTICLE_CLASS_RE, BOILERPLATE_RE, CAPTION_RE
+from workers.extraction.patterns import ARTICLE_CLASS_RE, BOILERPLATE_RE, CAPTION_RE, class_and_id
+from workers.extraction.text import fold_whitespace
 
 #: Elements that never hold article prose.
 DROP_TAGS = frozenset({"button", "select", "svg", "template", "iframe", "object", "embed", "canvas", "script", "style",
@@ -53,7 +54,7 @@ def _headline_ancestors(tree: HtmlElement, title: str | None) -> set[HtmlElement
     if not title:
         return set()
     for heading in tree.iter("h1", "h2"):
-        if " ".join(heading.text_content().split()).endswith(title):
+        if fold_whitespace(heading.text_content()).endswith(title):
             return set(heading.iterancestors())
     return set()
 
@@ -76,7 +77,7 @@ def _is_hidden(element: HtmlElement) -> bool:
 
 
 def _is_boilerplate_block(element: HtmlElement, total: int) -> bool:
-    features = f"{element.get('class', '')} {element.get('id', '')}"
+    features = class_and_id(element)
     if CAPTION_RE.search(features) and len(element.text_content()) <= MAX_CAPTION_CHARS:
         return True
     is_furniture = BOILERPLATE_RE.search(features) and not ARTICLE_CLASS_RE.search(features)  # not "entry share"

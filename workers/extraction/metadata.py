@@ -23,7 +23,8 @@ from htmldate import extractors as htmldate_extractors
 from htmldate import find_date
 from lxml.html import HtmlElement
 
-from workers.extraction.patterns import COMMENTS_RE, SITE_HEADING_RE
+from workers.extraction.patterns import COMMENTS_RE, SITE_HEADING_RE, class_and_id
+from workers.extraction.text import fold_whitespace
 
 #: Between a headline and the site's name: hyphen, bar, dashes, colon, dots, guillemets, slash, "::".
 TITLE_SEPARATOR_RE = re.compile(r"\s+[-|\u2013\u2014:\u00b7\u2022\u00bb\u203a/]\s+|\s*::\s*|\s*\|\s*")
@@ -239,7 +240,7 @@ def _headings(tree: HtmlElement, tag: str, base_url: str) -> tuple[list[HtmlElem
             continue
         parent = heading.getparent()
         marked = [heading, *heading.iterdescendants()] + ([parent] if parent is not None else [])
-        features = " ".join(f"{e.get('class', '')} {e.get('id', '')}" for e in marked if isinstance(e.tag, str))
+        features = " ".join(class_and_id(e) for e in marked if isinstance(e.tag, str))
         links = [a.get("href", "") for a in heading.iter("a")]
         if parent is not None and parent.tag == "a":
             links.append(parent.get("href", ""))
@@ -285,7 +286,7 @@ def _as_written(tree: HtmlElement, names: str) -> str:
     """A list of names (``A, B``) as the page's byline writes it (``A und B``, ``A and B``), when it does."""
     *first, last = names.split(", ")
     body = tree.find("body")
-    text = " ".join((body if body is not None else tree).text_content().split())
+    text = fold_whitespace((body if body is not None else tree).text_content())
     for conjunction in NAME_CONJUNCTIONS:
         written = f"{', '.join(first)} {conjunction} {last}"
         if written in text:
@@ -304,7 +305,7 @@ def _marked_names(tree: HtmlElement) -> Iterator[str | None]:
 def _byline_names(tree: HtmlElement) -> Iterator[str]:
     """The names in the page's short "By ..." lines, outside comment threads, in page order."""
     for element in tree.xpath(BYLINE_XPATH):
-        match = BYLINE_LINE_RE.match(" ".join(element.text_content().split()))
+        match = BYLINE_LINE_RE.match(fold_whitespace(element.text_content()))
         name = NAME_END_RE.split(match["name"], maxsplit=1)[0] if match else ""
         words = name.replace(",", " ").split()
         if words and all(word[0].isupper() or word in NAME_PARTICLES for word in words) and not _in_comments(element):
@@ -312,7 +313,7 @@ def _byline_names(tree: HtmlElement) -> Iterator[str]:
 
 
 def _in_comments(element: HtmlElement) -> bool:
-    return any(COMMENTS_RE.search(f"{e.get('class', '')} {e.get('id', '')}") for e in element.iterancestors())
+    return any(COMMENTS_RE.search(class_and_id(e)) for e in element.iterancestors())
 
 
 def _author_name(value: str | None, site_name: str | None) -> str | None:
@@ -366,7 +367,7 @@ def _first_written(tree: HtmlElement, found: str) -> bool:
                          rf"(?<![\d.])0?1(?:st|er|\.)?\s+[^\W\d]{{3,}}\.?,?\s+{year}\b|"
                          rf"\b[^\W\d]{{3,}}\.?\s+0?1(?:st)?,\s+{year}\b")
     body = tree.find("body")
-    return bool(written.search(" ".join(" ".join((body if body is not None else tree).itertext()).split())))
+    return bool(written.search(fold_whitespace(" ".join((body if body is not None else tree).itertext()))))
 
 
 def _url_date(url: str) -> str | None:
@@ -563,4 +564,4 @@ def _first(*values: str | None) -> str | None:
 def _clean(value: str | None) -> str | None:
     if not value:
         return None
-    return " ".join(value.split()) or None
+    return fold_whitespace(value) or None

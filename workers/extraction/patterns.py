@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from lxml.html import HtmlElement
+
 #: class or id of the element that holds an article's body in common CMSs and themes.
 BODY_CLASS_RE = re.compile(
     r"(?:^|[\s_-])(?:article|post|entry|story|news|blog|single|node|field|rich)[_-]{0,2}"
@@ -39,3 +41,8 @@ SITE_HEADING_RE = re.compile(r"site-?(?:title|name|logo|branding)|\blogo|brand|b
                              re.IGNORECASE)
 #: Where the names are those of commenters, not of the author.
 COMMENTS_RE = re.compile(r"comment|respond|repl(?:y|ies)|discussion|disqus", re.IGNORECASE)
+
+
+def class_and_id(element: HtmlElement) -> str:
+    """The element's class and id, one string for these patterns to search."""
+    return f"{element.get('class', '')} {element.get('id', '')}"
