@@ -45,8 +45,8 @@ def language_tag(value: str | None) -> str | None:
 def absolute(base_url: str, href: str | None) -> str | None:
     if not href:
         return None
-    absolute = urljoin(base_url, href)
-    return absolute if absolute.startswith(("http://", "https://")) else None
+    url = urljoin(base_url, href)
+    return url if url.startswith(("http://", "https://")) else None
 
 
 def first(*values: str | None) -> str | None:
