@@ -12,7 +12,8 @@ from readability import Document
 from readability.readability import REGEXES, Unparseable
 
 from workers.errors import NoReadableContent
-from workers.extraction.text import layout_text, strip_markup
+from workers.extraction.patterns import BODY_CLASS_RE, LEAD_CLASS_RE, class_and_id
+from workers.extraction.text import fold_whitespace, layout_text, strip_markup
 
 UTF8_PARSER = lxml.html.HTMLParser(encoding="utf-8")
 PROSE_MIN_WORDS = 6
@@ -22,13 +23,13 @@ MIN_SHARED_SENTENCES = 0.95
 #: ...or, sharing less, when it has this many times more prose.
 MIN_PROSE_RATIO = 1.5
 SENTENCE_MIN_CHARS = 30
-
-#: class or id of the element that holds an article's body in common CMSs and themes.
-BODY_CLASS_RE = re.compile(
-    r"(?:^|[\s_-])(?:article|post|entry|story|news|blog|single|node|field|rich)[_-]{0,2}"
-    r"(?:body|content|text|inner|entry)(?:$|[\s_-])|(?:^|\s)(?:articlebody|article_body|storytext|entrytext)(?:$|\s)",
-    re.IGNORECASE,
-)
+#: A label (a heading in disguise) is at most this long.
+MAX_LABEL_CHARS = 80
+#: The first characters of a lead, looked for in the article's text.
+LEAD_PROBE_CHARS = 60
+#: Readability's paragraphs, read back in the page with what lies between them, replace its pick while at most
+#: this many times longer (lists, tables and headings readability dropped, not a whole page).
+MAX_AROUND_GROWTH = 1.2
 CONTAINER_XPATHS = (
     "//*[@itemprop='articleBody']",
     "//*[@class or @id][not(self::body or self::html)]",
@@ -59,7 +60,7 @@ def article_text(tree: HtmlElement, *, min_chars: int, description: str | None) 
         text = _pruned_text(body)
     text = trim_edges(strip_markup(text))
     lead = find_lead(tree, description) or find_marked_lead(tree, text)
-    if lead and lead[:LEAD_PROBE_CHARS] not in " ".join(text.split()):
+    if lead and lead[:LEAD_PROBE_CHARS] not in fold_whitespace(text):
         text = f"{strip_markup(lead)}\n\n{text}"
     return cut_comments(text)
 
@@ -226,8 +227,8 @@ def _second_opinion(by_readability: str, by_container: str) -> str:
     left out) or has much more prose (readability picked a side block); else readability's."""
     if not by_readability or not by_container:
         return by_readability or by_container
-    container_flat = " ".join(by_container.split())
-    sentences = [s for s in " ".join(by_readability.split()).split(". ") if len(s) > SENTENCE_MIN_CHARS]
+    container_flat = fold_whitespace(by_container)
+    sentences = [s for s in fold_whitespace(by_readability).split(". ") if len(s) > SENTENCE_MIN_CHARS]
     shared = sum(s in container_flat for s in sentences) / max(1, len(sentences))
     if shared >= MIN_SHARED_SENTENCES or prose_chars(by_container) > MIN_PROSE_RATIO * prose_chars(by_readability):
         return by_container
@@ -239,7 +240,7 @@ def find_container(tree: HtmlElement, min_chars: int) -> HtmlElement | None:
     for level, xpath in enumerate(CONTAINER_XPATHS):
         found = tree.xpath(xpath)
         if level == 1:
-            found = [e for e in found if BODY_CLASS_RE.search(f"{e.get('class', '')} {e.get('id', '')}")]
+            found = [e for e in found if BODY_CLASS_RE.search(class_and_id(e))]
         best = max(found, key=_own_text_length, default=None)
         if best is not None and _own_text_length(best) >= min_chars:
             return best
@@ -248,15 +249,13 @@ def find_container(tree: HtmlElement, min_chars: int) -> HtmlElement | None:
 
 def _own_text_length(element: HtmlElement) -> int:
     """Characters of text outside links."""
-    total = len(" ".join(element.text_content().split()))
-    linked = sum(len(" ".join(a.text_content().split())) for a in element.iter("a"))
+    total = len(fold_whitespace(element.text_content()))
+    linked = sum(len(fold_whitespace(a.text_content())) for a in element.iter("a"))
     return total - linked
 
 
 #: Blocks pruned when this share of their text or more is link text: teaser lists, tag clouds, "read also" lines.
 MAX_LINK_DENSITY = 0.5
-#: A label (a heading in disguise) is at most this long.
-MAX_LABEL_CHARS = 80
 PRUNED_BLOCKS = ("ul", "ol", "dl", "div", "section", "table", "p", "li", "header", "figure", "span", "h2", "h3", "h4")
 
 
@@ -265,7 +264,7 @@ def prune(article: HtmlElement) -> None:
     for element in reversed(list(article.iter(*PRUNED_BLOCKS))):
         if element is article or element.getparent() is None:
             continue
-        text = " ".join(element.text_content().split())
+        text = fold_whitespace(element.text_content())
         if not text or (not _in_sentence(element) and _link_density(element, text) >= MAX_LINK_DENSITY):
             _drop_with_heading(element)
     for heading in reversed(list(article.iter("h1", "h2", "h3", "h4", "h5", "h6"))):
@@ -274,7 +273,7 @@ def prune(article: HtmlElement) -> None:
 
 
 def _link_density(element: HtmlElement, text: str) -> float:
-    return sum(len(" ".join(a.text_content().split())) for a in element.iter("a")) / len(text)
+    return sum(len(fold_whitespace(a.text_content())) for a in element.iter("a")) / len(text)
 
 
 def _in_sentence(element: HtmlElement) -> bool:
@@ -294,7 +293,7 @@ def _drop_with_heading(element: HtmlElement) -> None:
 
 def _is_label(element: HtmlElement) -> bool:
     """A heading, or a short line that reads like one: no sentence."""
-    text = " ".join(element.text_content().split())
+    text = fold_whitespace(element.text_content())
     if element.tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
         return True
     return 0 < len(text) <= MAX_LABEL_CHARS and not text.endswith((".", "!", "?"))
@@ -306,36 +305,31 @@ def _has_text_after(element: HtmlElement, within: HtmlElement) -> bool:
     while node is not None and node is not within:
         if (node.tail or "").strip():
             return True
-        if any(" ".join(sibling.text_content().split()) for sibling in node.itersiblings()):
+        if any(fold_whitespace(sibling.text_content()) for sibling in node.itersiblings()):
             return True
         node = node.getparent()
     return False
 
 
 LEAD_TAGS = ("p", "div", "span", "h2", "h3", "strong", "b", "em", "header", "section", "td")
-LEAD_PROBE_CHARS = 60
 
 
 def find_lead(tree: HtmlElement, description: str | None) -> str | None:
     """The visible paragraph that the page's own description quotes (its standfirst), if the page shows one."""
     if not description or len(description) < LEAD_PROBE_CHARS:
         return None
-    probe = " ".join(description.split())[:LEAD_PROBE_CHARS]
+    probe = fold_whitespace(description)[:LEAD_PROBE_CHARS]
     body = tree.find("body")
-    if body is None or probe not in " ".join(body.text_content().split()):
+    if body is None or probe not in fold_whitespace(body.text_content()):
         return None
     best: str | None = None
     for element in body.iter(*LEAD_TAGS):
-        text = " ".join(element.text_content().split())
+        text = fold_whitespace(element.text_content())
         if probe in text and (best is None or len(text) < len(best)):
             best = text
     return best if best is not None and len(best) <= 3 * len(description) else None
 
 
-#: class words of a standfirst that themes set apart from the article's body: ``lead``, ``article-intro``,
-#: ``c-page-intro__copy``, ``article-excerpt``, ``standfirst``.
-LEAD_CLASS_RE = re.compile(r"(?:^|[\s_-])(?:lead|leader|lede|leadtext|intro|introduction|excerpt|standfirst|abstract|"
-                           r"dek|deck|summary|teaser|subline|sub-?title)(?:$|[\s_-])", re.IGNORECASE)
 #: A standfirst is a few sentences: a longer block so marked is a page section, not a lead.
 MAX_MARKED_LEAD_CHARS = 800
 
@@ -349,32 +343,27 @@ def find_marked_lead(tree: HtmlElement, text: str) -> str | None:
         return None
     start = body
     while True:  # down to the innermost element that holds the article's first line
-        inner = next((child for child in start if probe in " ".join(child.text_content().split())), None)
+        inner = next((child for child in start if probe in fold_whitespace(child.text_content())), None)
         if inner is None:
             break
         start = inner
     for element in body.iter():
         if element is start:
             return None
-        if not LEAD_CLASS_RE.search(f"{element.get('class', '')} {element.get('id', '')}"):
+        if not LEAD_CLASS_RE.search(class_and_id(element)):
             continue
-        flat = " ".join(element.text_content().split()) if isinstance(element.tag, str) else ""
+        flat = fold_whitespace(element.text_content()) if isinstance(element.tag, str) else ""
         if (flat and len(flat.split()) >= PROSE_MIN_WORDS and len(flat) <= MAX_MARKED_LEAD_CHARS
                 and probe not in flat and _link_density(element, flat) < MAX_LINK_DENSITY):
             return layout_text(element)
     return None
 
 
-#: Readability's paragraphs, read back in the page with what lies between them, replace its pick while at most
-#: this many times longer (lists, tables and headings readability dropped, not a whole page).
-MAX_AROUND_GROWTH = 1.2
-
-
 def _around(tree: HtmlElement, picked: HtmlElement) -> HtmlElement | None:
     """The innermost element of ``tree`` that holds all of readability's paragraphs, as a copy; None if none."""
-    texts = {" ".join(p.text_content().split()) for p in picked.iter("p")}
+    texts = {fold_whitespace(p.text_content()) for p in picked.iter("p")}
     matched = [p for p in tree.iter("p")
-               if len(p.text_content()) >= SENTENCE_MIN_CHARS and " ".join(p.text_content().split()) in texts]
+               if len(p.text_content()) >= SENTENCE_MIN_CHARS and fold_whitespace(p.text_content()) in texts]
     if not matched:
         return None
     shared = set.intersection(*(set(m.iterancestors()) for m in matched))

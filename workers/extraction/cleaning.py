@@ -8,7 +8,8 @@ from collections.abc import Callable
 import lxml.etree
 from lxml.html import HtmlElement
 
-from workers.extraction.article import BODY_CLASS_RE
+from workers.extraction.patterns import ARTICLE_CLASS_RE, BOILERPLATE_RE, CAPTION_RE, class_and_id
+from workers.extraction.text import fold_whitespace
 
 #: Elements that never hold article prose.
 DROP_TAGS = frozenset({"button", "select", "svg", "template", "iframe", "object", "embed", "canvas", "script", "style",
@@ -18,28 +19,8 @@ FURNITURE_TAGS = frozenset({"aside", "footer", "dialog", "figcaption"})
 #: Navigation, dropped like furniture by its class: unless it holds most of the page (an unclosed ``<nav>`` swallows
 #: the page that follows it).
 NAVIGATION_TAGS = frozenset({"nav", "menu"})
-#: class or id words of page furniture: comment threads, share bars, cookie and newsletter prompts, teaser lists.
-BOILERPLATE_RE = re.compile(
-    r"(?:^|[\s_-])(?:comments?|comment-?(?:list|area|section|form|respond)|respond|disqus|replies|"
-    r"share|sharing|shariff|social|socials|sociable|addthis|"
-    r"cookies?|consent|gdpr|newsletter|subscribe|subscription|"
-    r"related|recommended|recommendations?|more-?stories|also-?read|further-?reading|"
-    r"breadcrumbs?|pagination|pager|sidebar|banner|advert|advertisement|ad|ad-?slot|sponsor|"
-    r"popup|modal|overlay|toolbar|tags|tag-?list|tagcloud|categories|author-?box|about-?author|byline|"
-    r"authors?|author-?(?:bio|info|description|details|profile)|bio|biography|"
-    r"buy-?box|disclosure|post-?meta(?:data)?|entry-?meta|entry-?footer|post-?footer|article-?footer|"
-    r"outbrain|taboola|most-?popular|more-?on|ratings?|timestamp|user-?info|"
-    r"copyright|credits?|skip-?link|jump-?link|menu|navbar|navigation|nav|footer|masthead)(?:$|[\s_-])|"
-    r"(?:^|\s)widgets?(?:$|\s)",  # a sidebar's "widget", not the page builder's "elementor-widget-wrap"
-    re.IGNORECASE,
-)
-#: class words of an image's caption (its credit, its one-line description): furniture when short.
-CAPTION_RE = re.compile(r"(?:^|[\s_-])(?:captions?|wp-caption-text|bildunterschrift)(?:$|[\s_-])", re.IGNORECASE)
-#: A longer "caption" is a teaser's or a video's description, the article itself on some pages.
+#: A longer "caption" (CAPTION_RE) is a teaser's or a video's description, the article itself on some pages.
 MAX_CAPTION_CHARS = 400
-#: class words of the article itself, which win over any boilerplate word beside them.
-ARTICLE_CLASS_RE = re.compile(r"(?:^|\s)(?:entry|hentry|article|post|story)(?:$|\s)|" + BODY_CLASS_RE.pattern,
-                              re.IGNORECASE)
 #: The elements that may be hidden by their attributes (the parser drops comments and processing instructions).
 HIDDEN_XPATH = lxml.etree.XPath("//*[@hidden or @aria-hidden or @style]")
 HIDDEN_STYLE_RE = re.compile(r"(?:^|;)\s*(?:display\s*:\s*none|visibility\s*:\s*hidden)", re.IGNORECASE)
@@ -73,7 +54,7 @@ def _headline_ancestors(tree: HtmlElement, title: str | None) -> set[HtmlElement
     if not title:
         return set()
     for heading in tree.iter("h1", "h2"):
-        if " ".join(heading.text_content().split()).endswith(title):
+        if fold_whitespace(heading.text_content()).endswith(title):
             return set(heading.iterancestors())
     return set()
 
@@ -96,7 +77,7 @@ def _is_hidden(element: HtmlElement) -> bool:
 
 
 def _is_boilerplate_block(element: HtmlElement, total: int) -> bool:
-    features = f"{element.get('class', '')} {element.get('id', '')}"
+    features = class_and_id(element)
     if CAPTION_RE.search(features) and len(element.text_content()) <= MAX_CAPTION_CHARS:
         return True
     is_furniture = BOILERPLATE_RE.search(features) and not ARTICLE_CLASS_RE.search(features)  # not "entry share"

@@ -8,6 +8,7 @@ from typing import Any, NotRequired, TypedDict
 
 from workers.extraction.decoding import decode_html
 from workers.extraction.extractor import Extraction, Extractor
+from workers.extraction.text import fold_whitespace
 from workers.urls import domain_of, url_id
 
 
@@ -42,7 +43,7 @@ INTERNAL_FIELDS = frozenset({"minhash", "minhash_bands", "etag", "last_modified"
 
 def content_hash(text: str) -> str:
     """SHA-256 of the text with whitespace folded and case ignored: equal articles hash equal."""
-    return hashlib.sha256(" ".join(text.lower().split()).encode("utf-8")).hexdigest()
+    return hashlib.sha256(fold_whitespace(text.lower()).encode("utf-8")).hexdigest()
 
 
 def build_document(

@@ -22,12 +22,17 @@ BREAKS_RE = re.compile(r"[\s\x00\x01]*[\x00\x01][\s\x00\x01]*")
 BLANK_LINES_RE = re.compile(r"\n{3,}")
 
 
+def fold_whitespace(text: str) -> str:
+    """``text`` with every run of whitespace one space, its ends stripped."""
+    return " ".join(text.split())
+
+
 def layout_text(root: HtmlElement) -> str:
     """``root``'s text with a line per block and a blank line around paragraphs; ``<pre>`` keeps its lines."""
     chunks: list[str] = []
     _collect(root, chunks, preformatted=False)
     text = BREAKS_RE.sub(lambda run: "\n\n" if PARAGRAPH in run[0] else "\n", "".join(chunks))
-    return "\n".join(" ".join(line.split()) for line in text.strip().split("\n"))
+    return "\n".join(fold_whitespace(line) for line in text.strip().split("\n"))
 
 
 def _collect(element: HtmlElement, chunks: list[str], *, preformatted: bool) -> None:
@@ -74,7 +79,7 @@ def strip_markup(text: str) -> str:
     empty lines fold into one."""
     if "<" not in text and "&" not in text:
         return text
-    lines = (" ".join(ENTITY_RE.sub(lambda m: html.unescape(m[0]), MARKUP_RE.sub(_unless_placeholder, line)).split())
+    lines = (fold_whitespace(ENTITY_RE.sub(lambda m: html.unescape(m[0]), MARKUP_RE.sub(_unless_placeholder, line)))
              for line in text.split("\n"))
     return BLANK_LINES_RE.sub("\n\n", "\n".join(lines)).strip()
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from workers.errors import ReadqError
 from workers.extraction.languages import ANALYSED_FIELDS, LANGUAGES, language_field
+from workers.extraction.text import fold_whitespace
 
 FIELD_BOOSTS = {"title": 3.0, "description": 2.0, "text": 1.0}
 PHRASE_SLOP = 3
@@ -119,7 +120,7 @@ def parse_query(query: str) -> ParsedQuery:
         if value:
             terms.append(FieldTerm(field=match.group("field").lower(), value=value, phrase=phrase,
                                    exclude=match.group("sign") == "-"))
-    text = " ".join(FIELD_TERM.sub(" ", query).split())
+    text = fold_whitespace(FIELD_TERM.sub(" ", query))
     return ParsedQuery(text=text, terms=tuple(terms))
 
 
@@ -238,7 +239,7 @@ def read_highlights(highlight: dict[str, list[str]]) -> dict[str, str]:
     for name in sorted(highlight, key=lambda n: n.count(".")):  # neutral first, then overwritten by a language's
         fragments = highlight[name]
         if fragments:
-            chosen[_base_field(name)] = " ".join(fragments[0].split())
+            chosen[_base_field(name)] = fold_whitespace(fragments[0])
     return chosen
 
 
@@ -247,7 +248,7 @@ def read_hit(raw: dict[str, Any], similar: dict[str, int] | None = None) -> Sear
     highlights = read_highlights(raw.get("highlight", {}))
     snippet = next((highlights[name] for name in SNIPPET_ORDER if name in highlights), None)
     if snippet is None:
-        snippet = " ".join((source.get("description") or "").split())
+        snippet = fold_whitespace(source.get("description") or "")
     group = (raw.get("fields", {}).get("duplicate_group") or [None])[0]
     return SearchHit(
         url=source["url"], title=source.get("title"), score=float(raw.get("_score") or 0.0),

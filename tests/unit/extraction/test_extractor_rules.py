@@ -10,11 +10,12 @@ from htmldate import extractors as htmldate_extractors
 from readability import Document
 
 from workers.errors import NoReadableContent
-from workers.extraction import metadata
+from workers.extraction import dates
 from workers.extraction.article import CleanedDocument, _around, cut_comments, find_marked_lead, prune, trim_edges
 from workers.extraction.cleaning import clean_tree
+from workers.extraction.dates import WIDESPREAD_LANGUAGES
 from workers.extraction.extractor import Extractor
-from workers.extraction.metadata import WIDESPREAD_LANGUAGES, read_metadata
+from workers.extraction.metadata import read_metadata
 from workers.extraction.parsing import parse_html
 from workers.extraction.text import layout_text, strip_markup
 
@@ -370,14 +371,14 @@ def test_one_comment_header_or_a_thread_before_any_prose_is_no_cut(text: str) ->
 def test_htmldate_extensive_search_reads_dates_in_the_page_language_only(
         monkeypatch: pytest.MonkeyPatch, lang: str | None, languages: list[str]) -> None:
     seen: list[list[str]] = []
-    real_find_date = metadata.find_date
+    real_find_date = dates.find_date
 
     def spy(*args: object, **kwargs: object) -> str | None:
         if kwargs.get("extensive_search"):
             seen.append(htmldate_extractors.get_external_parser().languages)
         return real_find_date(*args, **kwargs)
 
-    monkeypatch.setattr(metadata, "find_date", spy)
+    monkeypatch.setattr(dates, "find_date", spy)
     factory = htmldate_extractors.get_external_parser
     declared = f" lang={lang}" if lang else ""
     html = f"<html{declared}><body><p>{STORY}</p><p>Am 3. Mai 2021 geschrieben.</p></body></html>"
