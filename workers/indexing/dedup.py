@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any, cast
 
 import numpy as np
@@ -164,10 +163,7 @@ class DuplicateFinder(GroupCommit[PageDocument]):
 
     def find(self, document: PageDocument, timeout: float) -> str | None:
         """The URL ``document`` duplicates, or None (also when no answer came within ``timeout`` seconds)."""
-        try:
-            return cast(str | None, self._enqueue(document).result(timeout=timeout))
-        except FutureTimeout:
-            return None
+        return cast(str | None, self._answer_within(document, timeout))
 
     def _send(self, units: list[Unit[PageDocument]]) -> None:
         try:

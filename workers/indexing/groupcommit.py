@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -53,6 +54,13 @@ class GroupCommit(Generic[ItemT]):
             if first or self._full():
                 self._wakeup.notify()
         return unit.future
+
+    def _answer_within(self, item: ItemT, timeout: float) -> Any:
+        """Submit ``item`` and wait for its answer; None when none came within ``timeout`` seconds."""
+        try:
+            return self._enqueue(item).result(timeout=timeout)
+        except FutureTimeout:
+            return None
 
     def flush(self) -> None:
         """Send what is pending now instead of waiting for the size or time trigger."""

@@ -4,7 +4,6 @@ up for many fetch threads at once: one ``_mget`` per group of pages rather than 
 from __future__ import annotations
 
 import logging
-from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any, cast
 
 from elasticsearch import ApiError, Elasticsearch, TransportError
@@ -35,10 +34,7 @@ class PreviousVersions(GroupCommit[str]):
 
     def lookup(self, url: str) -> PreviousFetch | None:
         """The indexed version of ``url``; None if there is none or Elasticsearch cannot say now."""
-        try:
-            return cast(PreviousFetch | None, self._enqueue(url_id(url)).result(timeout=self.timeout))
-        except FutureTimeout:
-            return None
+        return cast(PreviousFetch | None, self._answer_within(url_id(url), self.timeout))
 
     def _send(self, units: list[Unit[str]]) -> None:
         try:
