@@ -44,6 +44,8 @@ def celery_config(settings: Settings) -> dict[str, object]:
             # kombu's Redis pool holds 10 connections by default; every thread of a threads-pool worker acks,
             # publishes and retries through it, and "Too many connections" there leaves messages unacked.
             "max_connections": 2 * settings.redis_pool_size,
+            # readq sends no message with a priority: a worker waits on each queue's one list instead of four.
+            "priority_steps": [0],
         },
         "broker_pool_limit": settings.redis_pool_size,
         "broker_connection_retry_on_startup": True,

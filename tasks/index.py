@@ -33,7 +33,7 @@ def write_document(runtime: Runtime, url: str, batch: str, document: PageDocumen
     status_action = recorder.status_action(url, batch, State.INDEXED, stage="index",
                                            http_status=document.get("http_status"), duplicate_of=original)
     runtime.page_indexer.write([page_action, status_action], timeout=WAIT_FOR_BULK)
-    recorder.progress.move(batch, document_id(document), State.INDEXED)
+    recorder.moves.move(batch, document_id(document), State.INDEXED)
     metrics.PAGES_INDEXED.inc()
     recorder.log_outcome(url, batch, State.INDEXED, stage="index")
 

@@ -19,7 +19,7 @@ from workers.indexing.dedup import DuplicateFinder
 from workers.indexing.elastic import make_client
 from workers.indexing.indexer import BulkIndexer
 from workers.indexing.previous import PreviousVersions
-from workers.state.progress import ProgressTracker
+from workers.state.progress import GroupedMoves, ProgressTracker
 from workers.state.recorder import StateRecorder
 from workers.state.retrylog import RetryLog
 from workers.state.seen import SeenSet
@@ -94,8 +94,8 @@ class Runtime:
     def recorder(self) -> StateRecorder:
         status_writer = BulkIndexer.from_settings(self.settings, self.es, flush_ms=self.settings.status_flush_ms,
                                                   hold_when_unavailable=STATUS_RECORDS_HELD)
-        return StateRecorder(progress=self.progress, status_writer=status_writer, seen=self.seen,
-                             status_alias=self.settings.status_alias)
+        return StateRecorder(progress=self.progress, moves=GroupedMoves(self.progress), status_writer=status_writer,
+                             seen=self.seen, status_alias=self.settings.status_alias)
 
     def close(self) -> None:
         """Stop the extraction processes, flush what the group-commit writers still hold and stop their threads."""

@@ -58,7 +58,8 @@ def test_celery_reliability_settings() -> None:
     # and kombu's pool twice that, as every thread acks, publishes and retries through it.
     assert config["broker_pool_limit"] == 30
     assert config["broker_transport_options"] == {"global_keyprefix": "ns:", "visibility_timeout": 77,
-                                                  "unacked_restore_throttle": 1, "max_connections": 60}
+                                                  "unacked_restore_throttle": 1, "max_connections": 60,
+                                                  "priority_steps": [0]}
     assert not config["worker_send_task_events"] and not config["task_send_sent_event"]  # until Flower asks
     watched = celery_config(Settings(_env_file=None, task_events=True))
     assert watched["worker_send_task_events"] and watched["task_send_sent_event"]

@@ -19,9 +19,13 @@ from config.settings import Settings
 # Times come from Redis's own clock, so that workers on machines with skewed clocks still agree.
 _NOW = "local t = redis.call('TIME') local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
 
+# Expired leases (their workers died) are swept only when the host looks full: they never count, and at most
+# the limit of them waits in the set.
 _TAKE_LEASE = """
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
-if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[3]) then return 0 end
+if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[3]) then
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+  if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[3]) then return 0 end
+end
 redis.call('ZADD', KEYS[2], now + tonumber(ARGV[4]), ARGV[5])
 redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[4]) + 60000)
 return 1

@@ -35,6 +35,7 @@ ALLOW_ALL = b"A"
 UNAVAILABLE = b"U"
 BLOCKED = b"B"  # followed by the reason the address guard gave
 RULES = b"R"
+PENDING = b"P"  # a worker is fetching it
 MAX_ROBOTS_BYTES = 512 * 1024  # Google reads the first 500 KiB; the rest is ignored
 LOCK_POLLS, LOCK_POLL_SECONDS = 10, 0.1  # how long a worker waits for another's robots.txt fetch
 LOCAL_ORIGINS, LOCAL_SECONDS = 4096, 30.0  # what one process remembers of Redis's cache, and how long
@@ -99,26 +100,25 @@ class RobotsPolicy:
     def _cached_or_fetched(self, origin: str) -> bytes:
         """The cached robots.txt; if there is none, one worker fetches it while the others wait for it."""
         key = self._key(origin)
-        cached = self.client.get(key)
-        if isinstance(cached, bytes):
-            return cached
-        lock = f"{key}:lock"
-        if self.client.set(lock, b"1", nx=True, px=int(self.fetcher.deadline * 1000) + 5000):
+        # One command reads the cache and, when it is empty, claims the fetch: the claim is the entry itself,
+        # marked pending until the fetch replaces it (or it expires, if its worker died).
+        cached = self.client.set(key, PENDING, nx=True, get=True, px=int(self.fetcher.deadline * 1000) + 5000)
+        if cached is None:
             try:
-                cached = self.client.get(key)  # stored by a worker that released the lock after our first look
-                if isinstance(cached, bytes):
-                    return cached
                 fetched = self._fetch(origin)
-                self.client.set(key, fetched, ex=self.ttl if fetched[:1] in (RULES, ALLOW_ALL) else self.retry_after)
-                return fetched
-            finally:
-                self.client.delete(lock)
-        for _ in range(LOCK_POLLS):
+            except BaseException:
+                self.client.delete(key)
+                raise
+            self.client.set(key, fetched, ex=self.ttl if fetched[:1] in (RULES, ALLOW_ALL) else self.retry_after)
+            return fetched
+        polls = 0
+        while not isinstance(cached, bytes) or cached == PENDING:
+            if polls == LOCK_POLLS:
+                raise RobotsPending(f"another worker is fetching {origin}/robots.txt")
             time.sleep(LOCK_POLL_SECONDS)
             cached = self.client.get(key)
-            if isinstance(cached, bytes):
-                return cached
-        raise RobotsPending(f"another worker is fetching {origin}/robots.txt")
+            polls += 1
+        return cached
 
     def _key(self, origin: str) -> str:
         return f"{self.prefix}robots:{origin}"

@@ -27,7 +27,7 @@ from elasticsearch import ApiError, Elasticsearch, TransportError
 from config.settings import Settings
 from workers.extraction.documents import PageDocument
 from workers.extraction.fingerprint import NUM_PERM
-from workers.indexing.groupcommit import GroupCommit, Unit
+from workers.groupcommit import GroupCommit, Unit
 from workers.urls import url_id
 
 logger = logging.getLogger(__name__)

@@ -1,7 +1,7 @@
 """Group commit into Elasticsearch: many callers, one ``_bulk`` request, each caller told how its part fared.
 
 A caller submits a *unit* (one or more bulk actions that belong together, e.g. a page and its status record)
-and gets a future. Everything pending goes out as one ``_bulk`` (see :mod:`workers.indexing.groupcommit` for when);
+and gets a future. Everything pending goes out as one ``_bulk`` (see :mod:`workers.groupcommit` for when);
 then each future is resolved from that unit's items: success, :class:`DocumentRejected` for that unit alone, or
 :class:`ElasticsearchUnavailable` when the request as a whole failed or Elasticsearch pushed back.
 """
@@ -21,7 +21,7 @@ from elasticsearch import ApiError, Elasticsearch, TransportError
 
 from config.settings import Settings
 from workers.errors import DocumentRejected, ElasticsearchUnavailable, IndexingError
-from workers.indexing.groupcommit import GroupCommit, Unit
+from workers.groupcommit import GroupCommit, Unit
 
 logger = logging.getLogger(__name__)
 

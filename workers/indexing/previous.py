@@ -10,7 +10,7 @@ from elasticsearch import ApiError, Elasticsearch, TransportError
 
 from config.settings import Settings
 from workers.fetching.policy import PreviousFetch
-from workers.indexing.groupcommit import GroupCommit, Unit
+from workers.groupcommit import GroupCommit, Unit
 from workers.urls import url_id
 
 logger = logging.getLogger(__name__)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import time
+from collections import defaultdict
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -15,6 +17,7 @@ from typing import Any
 import redis
 
 from config.settings import Settings
+from workers.groupcommit import GroupCommit, Unit
 
 
 class State(StrEnum):
@@ -27,6 +30,9 @@ class State(StrEnum):
 
 
 FINAL_STATES = frozenset({State.INDEXED, State.UNCHANGED, State.SKIPPED, State.FAILED})
+MOVES_FLUSH_SECONDS = 0.005  # long enough to gather the pages one _bulk answered at once
+MOVES_AT_ONCE = 500
+MOVE_TIMEOUT_SECONDS = 30.0
 
 # A URL's entry in the batch's hash is its state, followed while it is in flight by a tab and the URL itself, so
 # that a URL whose task message was lost can be queued again from Redis alone; a final state drops the URL.
@@ -34,13 +40,15 @@ _MOVE = """
 local new, final, now = ARGV[1], ARGV[2] == '1', ARGV[3]
 local moved = {}
 local deltas = {}
-local changed = false
+local changed, unknown = false, false
 for i = 5, #ARGV do
   local old = redis.call('HGET', KEYS[2], ARGV[i])
   local old_state, url = nil, ''
   if old then
     local tab = string.find(old, '\t', 1, true)
     if tab then old_state, url = string.sub(old, 1, tab - 1), string.sub(old, tab) else old_state = old end
+  else
+    unknown = true
   end
   if old_state == new then
     moved[#moved + 1] = '0'
@@ -58,8 +66,8 @@ end
 if changed then
   redis.call('HSET', KEYS[1], 'updated', now)
   -- The producer creates a batch's keys with their lifetime; a move that finds them gone (a URL finishing after
-  -- the batch expired) must not leave keys that never expire.
-  if redis.call('HSETNX', KEYS[1], 'created', now) == 1 then
+  -- the batch expired, so not in the batch's hash) must not leave keys that never expire.
+  if unknown and redis.call('HSETNX', KEYS[1], 'created', now) == 1 then
     redis.call('EXPIRE', KEYS[1], ARGV[4])
     redis.call('EXPIRE', KEYS[2], ARGV[4])
   end
@@ -161,6 +169,37 @@ class ProgressTracker:
 
     def recent_batches(self, limit: int = 10) -> list[str]:
         return [_text(b) for b in self.client.zrevrange(f"{self.prefix}batches", 0, limit - 1)]
+
+
+class GroupedMoves(GroupCommit[tuple[str, str, State]]):
+    """Moves from many threads, sent as one script call per batch and state for what is pending: pages that
+    leave one ``_bulk`` together reach their final state in one call, the counters' updates paid once."""
+
+    def __init__(self, progress: ProgressTracker, *, flush_interval: float = MOVES_FLUSH_SECONDS) -> None:
+        self.progress = progress
+        super().__init__(max_items=MOVES_AT_ONCE, flush_interval=flush_interval, name="readq-progress")
+
+    def move(self, batch: str, url_id: str, state: State, timeout: float = MOVE_TIMEOUT_SECONDS) -> bool:
+        """Record ``state`` for a URL, returning once Redis has it; says whether it changed state."""
+        try:
+            return bool(self._enqueue((batch, url_id, state)).result(timeout=timeout))
+        except FutureTimeout as exc:
+            raise redis.TimeoutError(f"no answer from Redis within {timeout:g} s moving {url_id} to {state}") from exc
+
+    def _send(self, units: list[Unit[tuple[str, str, State]]]) -> None:
+        groups: defaultdict[tuple[str, State], list[Unit[tuple[str, str, State]]]] = defaultdict(list)
+        for unit in units:
+            batch, _, state = unit.item
+            groups[batch, state].append(unit)
+        for (batch, state), members in groups.items():
+            try:
+                moved = self.progress.move_many(batch, [unit.item[1] for unit in members], state)
+            except Exception as exc:  # the flusher thread must survive anything and still answer every caller
+                for unit in members:
+                    unit.future.set_exception(exc)
+                continue
+            for unit, changed in zip(members, moved, strict=True):
+                unit.future.set_result(changed)
 
 
 def _text(value: Any) -> str:

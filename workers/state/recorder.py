@@ -15,7 +15,7 @@ from typing import Any
 
 from workers import metrics
 from workers.indexing.indexer import Action, BulkIndexer
-from workers.state.progress import ProgressTracker, State
+from workers.state.progress import GroupedMoves, ProgressTracker, State
 from workers.state.seen import SeenSet
 from workers.urls import domain_of, url_id
 
@@ -23,9 +23,10 @@ logger = logging.getLogger("readq.outcome")
 
 
 class StateRecorder:
-    def __init__(self, *, progress: ProgressTracker, status_writer: BulkIndexer, seen: SeenSet,
-                 status_alias: str) -> None:
+    def __init__(self, *, progress: ProgressTracker, moves: GroupedMoves, status_writer: BulkIndexer,
+                 seen: SeenSet, status_alias: str) -> None:
         self.progress = progress
+        self.moves = moves
         self.seen = seen
         self.status_writer = status_writer
         self.status_alias = status_alias
@@ -44,7 +45,7 @@ class StateRecorder:
         """Move the URL to a final ``state`` in Redis now; queue its status record for the next bulk request (the
         stages record nothing else: in-flight states are the producer's and Redis's alone)."""
         doc_id = url_id(url)
-        self.progress.move(batch, doc_id, state)
+        self.moves.move(batch, doc_id, state)
         self.status_writer.submit([self.status_action(url, batch, state, stage=stage, doc_id=doc_id, **details)])
         self.log_outcome(url, batch, state, stage=stage, **details)
         if state is State.SKIPPED:
@@ -55,6 +56,7 @@ class StateRecorder:
             self.progress.record_failure({"url": url, "batch": batch, "stage": stage, "at": time.time(), **details})
 
     def close(self) -> None:
+        self.moves.close()
         self.status_writer.close()
 
     @staticmethod

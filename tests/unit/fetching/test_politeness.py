@@ -60,6 +60,16 @@ def test_a_lease_a_dead_worker_kept_expires(redis_ns: RedisNamespace) -> None:
     assert wait_for(lambda: gate.lease(HOST), "the lease to expire", timeout=10, interval=0.05) is not None
 
 
+def test_expired_leases_are_swept_when_the_host_looks_full(redis_ns: RedisNamespace) -> None:
+    gate = make_gate(redis_ns, max_concurrency=2, lease_seconds=0.3)
+    leases = f"{redis_ns.prefix}host:{HOST}:leases"
+    assert gate.lease(HOST) is not None and gate.lease(HOST) is not None  # both never released
+    assert wait_for(lambda: gate.lease(HOST), "the leases to expire", timeout=10, interval=0.05) is not None
+    assert gate.lease(HOST) is not None
+    assert gate.lease(HOST) is None  # two live leases: full again
+    assert redis_ns.client.zcard(leases) == 2  # the dead ones are gone, not kept beside them
+
+
 def test_penalize_pushes_the_next_slot_out_but_never_in_and_at_most_backoff_max(redis_ns: RedisNamespace) -> None:
     gate = make_gate(redis_ns, backoff_max=20)
     gate.penalize(HOST, 8)

@@ -105,23 +105,25 @@ class Exploding:
         raise RuntimeError(f"fetching {url} broke")
 
 
-def test_the_fetch_lock_is_released_when_the_fetch_succeeds_or_breaks(redis_ns: RedisNamespace,
-                                                                     site: LocalSite) -> None:
+def test_the_fetch_claim_is_replaced_by_the_rules_or_given_back_when_the_fetch_breaks(
+        redis_ns: RedisNamespace, site: LocalSite) -> None:
     site.robots = (200, RULES)
     make_policy(redis_ns).check(site.url("/pages/news-de.html"))
-    assert redis_ns.client.exists(f"{redis_ns.prefix}robots:{site.base_url}")
-    assert not redis_ns.client.exists(f"{redis_ns.prefix}robots:{site.base_url}:lock")
+    key = f"{redis_ns.prefix}robots:{site.base_url}"
+    assert (redis_ns.client.get(key) or b"").startswith(robots.RULES)
+    assert 3500 < redis_ns.client.ttl(key) <= 3600  # the claim's short expiry replaced by the cache's
 
     with pytest.raises(RuntimeError, match="broke"):
         make_policy(redis_ns, fetcher=Exploding()).check("http://broken.example/page")
     assert not redis_ns.client.exists(f"{redis_ns.prefix}robots:http://broken.example")
-    assert not redis_ns.client.exists(f"{redis_ns.prefix}robots:http://broken.example:lock")
+    with pytest.raises(RuntimeError, match="broke"):  # the next worker fetches at once, not RobotsPending
+        make_policy(redis_ns, fetcher=Exploding()).check("http://broken.example/page")
 
 
 def test_a_worker_waits_for_another_s_fetch_then_says_pending(redis_ns: RedisNamespace,
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     key = f"{redis_ns.prefix}robots:http://busy.example"
-    redis_ns.client.set(f"{key}:lock", b"1")  # another worker is fetching
+    redis_ns.client.set(key, robots.PENDING, px=60_000)  # another worker claimed the fetch
     polls: list[float] = []
 
     def other_worker_stores_on_the_third_poll(seconds: float) -> None:
@@ -134,7 +136,29 @@ def test_a_worker_waits_for_another_s_fetch_then_says_pending(redis_ns: RedisNam
     assert len(polls) == 3
 
     polls.clear()
-    redis_ns.client.set(f"{redis_ns.prefix}robots:http://slow.example:lock", b"1")
+    slow = f"{redis_ns.prefix}robots:http://slow.example"
+    redis_ns.client.set(slow, robots.PENDING, px=60_000)
     with pytest.raises(RobotsPending, match=r"slow\.example"):
         make_policy(redis_ns, fetcher=Exploding()).check("http://slow.example/page")
     assert polls == [robots.LOCK_POLL_SECONDS] * robots.LOCK_POLLS
+    assert redis_ns.client.get(slow) == robots.PENDING  # the claim is the other worker's: left alone
+    redis_ns.client.delete(key, slow)
+
+
+def test_while_a_worker_fetches_its_claim_expires_by_itself(redis_ns: RedisNamespace, site: LocalSite) -> None:
+    site.robots = (200, RULES)
+    fetcher = make_fetcher()
+    key = f"{redis_ns.prefix}robots:{site.base_url}"
+    seen_during_fetch: list[tuple[bytes | None, int]] = []
+
+    class Watching:
+        deadline = fetcher.deadline
+
+        def fetch(self, url: str, **options: object) -> object:
+            seen_during_fetch.append((redis_ns.client.get(key), redis_ns.client.pttl(key)))
+            return fetcher.fetch(url, **options)  # type: ignore[arg-type]
+
+    assert make_policy(redis_ns, Watching()).check(site.url("/gen/x")) == 2.0
+    [(claim, left_ms)] = seen_during_fetch
+    assert claim == robots.PENDING
+    assert 0 < left_ms <= fetcher.deadline * 1000 + 5000  # a worker that dies leaves no claim for ever

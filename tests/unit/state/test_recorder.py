@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -15,7 +16,7 @@ from prometheus_client import REGISTRY
 from tests.unit.conftest import RedisNamespace
 from workers.indexing.indexer import Action
 from workers.state.admission import Admission, Candidate
-from workers.state.progress import ProgressTracker, State
+from workers.state.progress import GroupedMoves, ProgressTracker, State
 from workers.state.recorder import StateRecorder
 from workers.state.seen import SeenSet
 from workers.urls import url_id
@@ -39,15 +40,16 @@ class StatusWriter:
 
 
 @pytest.fixture
-def parts(redis_ns: RedisNamespace) -> tuple[StateRecorder, StatusWriter, ProgressTracker, SeenSet]:
+def parts(redis_ns: RedisNamespace) -> Iterator[tuple[StateRecorder, StatusWriter, ProgressTracker, SeenSet]]:
     progress = ProgressTracker(client=redis_ns.client, prefix=redis_ns.prefix, ttl=600)
     seen = SeenSet(client=redis_ns.client, prefix=redis_ns.prefix, refetch_after=3600)
     writer = StatusWriter()
-    recorder = StateRecorder(progress=progress, status_writer=writer, seen=seen,  # type: ignore[arg-type]
-                             status_alias=STATUS)
+    recorder = StateRecorder(progress=progress, moves=GroupedMoves(progress), status_writer=writer,  # type: ignore[arg-type]
+                             seen=seen, status_alias=STATUS)
     Admission(client=redis_ns.client, seen=seen, progress=progress, queue_key=f"{redis_ns.prefix}admitted").admit(
         "b", [Candidate(URL, url_id(URL), "{}")])
-    return recorder, writer, progress, seen
+    yield recorder, writer, progress, seen
+    recorder.close()
 
 
 def counted(name: str, **labels: str) -> float:

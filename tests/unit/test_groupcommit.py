@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from workers.errors import IndexingError
-from workers.indexing.groupcommit import GroupCommit, Unit
+from workers.groupcommit import GroupCommit, Unit
 
 NEVER = 3600.0  # a flush interval no test waits out
 SETTLED = 10.0  # s a future may take to settle once its group is due
