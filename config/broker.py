@@ -1,4 +1,4 @@
-"""kombu's Redis transport, with one repair for the way Celery closes a connection it lost, and one saving.
+"""kombu's Redis transport, with one repair for the way Celery closes a connection it lost, and two savings.
 
 When Redis goes away under a running worker, Celery 5.7 first ``collect()``s the consumer's connection, which
 detaches kombu's transport from it, and then ``close()``s it. Closing the channel then tries to hand its
@@ -7,7 +7,13 @@ unacknowledged messages back to the queue through the detached transport and die
 unacked hash lives in Redis, and kombu restores it after the visibility timeout. So a detached channel skips that
 restore instead of crashing, and the worker reconnects as Celery intends.
 
-The saving: kombu builds a new redis-py client object for every command it sends outside the event loop (each
+The savings: a message's unacknowledged record (``ZADD`` to the index, ``HSET`` of the message) and its ack
+(``HDEL``, ``ZREM``) go out as plain pipelines, not ``MULTI``/``EXEC`` transactions: four commands a message instead
+of eight. Redis runs a pipeline's commands in order and a command whose bytes did not all arrive not at all, so a
+client dying mid-pipeline can leave only an index entry without its message, which kombu's restore drops; the ack
+deletes the message first for that reason.
+
+kombu also builds a new redis-py client object for every command it sends outside the event loop (each
 message's unacknowledged record and its ack among them), and redis-py 8's client constructor copies a table of
 ~200 response callbacks each time: measured, it was the largest single cost of a worker's main thread. A client
 holds no connection of its own (its pool does), so one per channel and pool serves every call the same way.
@@ -22,7 +28,22 @@ from typing import Any
 from kombu.transport import TRANSPORT_ALIASES, redis
 
 
+class QoS(redis.QoS):
+    @contextmanager
+    def pipe_or_acquire(self, pipe: Any = None, client: Any = None) -> Iterator[Any]:
+        if pipe:
+            yield pipe
+            return
+        with self.channel.conn_or_acquire(client) as acquired:
+            yield acquired.pipeline(transaction=False)
+
+    def _remove_from_indices(self, delivery_tag: str, pipe: Any = None) -> Any:
+        with self.pipe_or_acquire(pipe) as acquired:
+            return acquired.hdel(self.unacked_key, delivery_tag).zrem(self.unacked_index_key, delivery_tag)
+
+
 class Channel(redis.Channel):
+    QoS = QoS
     _shared_client: Any = None
 
     @contextmanager
