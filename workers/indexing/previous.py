@@ -16,13 +16,13 @@ from workers.urls import url_id
 logger = logging.getLogger(__name__)
 
 PREVIOUS_FIELDS = ("etag", "last_modified", "content_hash", "batch")
-LOOKUP_FLUSH_SECONDS = 0.02  # what a fetch waits at most for others to share its lookup
+LOOKUP_FLUSH_SECONDS = 0.1  # what a fetch waits at most for others to share its lookup (one _mget)
 
 
 class PreviousVersions(GroupCommit[str]):
     def __init__(self, *, es: Elasticsearch, alias: str, max_items: int, flush_interval: float,
                  timeout: float) -> None:
-        self.es = es
+        self.es = es.options(ignore_status=404)  # made once: each options() call builds a client
         self.alias = alias
         self.timeout = timeout
         super().__init__(max_items=max_items, flush_interval=flush_interval, name="readq-previous")
@@ -38,7 +38,7 @@ class PreviousVersions(GroupCommit[str]):
 
     def _send(self, units: list[Unit[str]]) -> None:
         try:
-            docs = self.es.options(ignore_status=404).mget(
+            docs = self.es.mget(
                 index=self.alias, ids=[unit.item for unit in units], source_includes=list(PREVIOUS_FIELDS))["docs"]
         except (ApiError, TransportError):
             docs = [{}] * len(units)
