@@ -15,6 +15,7 @@ import itertools
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,6 +60,12 @@ class BatchReceipt:
     def refused_count(self) -> int:
         return sum(self.refused_by_reason.values())
 
+    def count(self, outcome: Counter[str]) -> None:
+        """Add one chunk's admission outcome."""
+        self.accepted += outcome["accepted"]
+        self.already_seen += outcome["already_seen"]
+        self.already_queued += outcome["already_queued"]
+
     def refuse(self, refusal: Refusal) -> None:
         self.refused_by_reason[refusal.reason] += 1
         if len(self.refused) < REFUSALS_KEPT:
@@ -96,12 +103,16 @@ def enqueue(
     queue = FetchQueue.of(celery)
     # The broker, the seen-set and the counters are the same Redis (READQ_REDIS_URL), so one script writes all.
     admission = Admission(client=seen.client, seen=seen, progress=progress, queue_key=queue.key)
-    for chunk in _chunks(_valid_urls(urls, receipt), chunk_size, receipt):
-        candidates = [Candidate(url, url_id(url), queue.message(url, receipt.batch)) for url in chunk]
-        outcome = admission.admit(receipt.batch, candidates, force=force)
-        receipt.accepted += outcome["accepted"]
-        receipt.already_seen += outcome["already_seen"]
-        receipt.already_queued += outcome["already_queued"]
+    # One chunk is admitted (Redis runs its script) while the next is prepared; chunks still go in order.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="readq-admit") as sender:
+        admitting: Future[Counter[str]] | None = None
+        for chunk in _chunks(_valid_urls(urls, receipt), chunk_size, receipt):
+            candidates = [Candidate(url, url_id(url), queue.message(url, receipt.batch)) for url in chunk]
+            if admitting is not None:
+                receipt.count(admitting.result())
+            admitting = sender.submit(admission.admit, receipt.batch, candidates, force=force)
+        if admitting is not None:
+            receipt.count(admitting.result())
     return receipt
 
 
