@@ -93,7 +93,7 @@ def test_retry_leaves_permanent_failures_unless_asked(workers: Client, site: Loc
     unknown = run(workers, "retry", "--batch", batch, "--reason", "no_such_reason")
     first = run(workers, "retry", "--batch", batch, "--json")
     assert wait_finished(workers, batch).indexed == 1
-    wait_status_records(workers, [flaky])
+    wait_status_records(workers, [flaky], state="indexed")
     second = run(workers, "retry", "--batch", batch, "--include-permanent", "--json")
 
     assert unknown.returncode == USAGE and "known:" in unknown.stderr and "timeout" in unknown.stderr

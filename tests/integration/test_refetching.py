@@ -57,7 +57,7 @@ def test_refetching_sends_validators_and_leaves_unchanged_pages_alone(workers: C
     progress = wait_finished(workers, again.batch)
 
     assert (progress.unchanged, progress.indexed) == (2, 0)
-    assert wait_status_records(workers, [with_etag])[with_etag]["http_status"] == 304
+    assert wait_status_records(workers, [with_etag], batch=again.batch)[with_etag]["http_status"] == 304
     assert workers.get(without).fetched_at == indexed_at  # type: ignore[union-attr]
 
 

@@ -22,13 +22,17 @@ def wait_finished(client: Client, batch: str, timeout: float = 90) -> BatchProgr
     return result
 
 
-def wait_status_records(client: Client, urls: list[str], timeout: float = 30) -> dict[str, dict[str, object]]:
-    """The status records of ``urls`` once each shows a final state (they are flushed in bulk, a little later)."""
+def wait_status_records(client: Client, urls: list[str], timeout: float = 30, *, batch: str | None = None,
+                        state: str | None = None) -> dict[str, dict[str, object]]:
+    """The status records of ``urls`` once each shows a final state (they are flushed in bulk, a little later),
+    reached in ``batch`` and being ``state`` if given: a URL queued again keeps its earlier record until the new
+    one is flushed."""
 
     def all_final() -> dict[str, dict[str, object]] | None:
         client.runtime.es.indices.refresh(index=client.settings.status_alias)
         records = {url: client.url_status(url) for url in urls}
-        final = all(r is not None and r["state"] in FINAL_STATES for r in records.values())
+        final = all(r is not None and r["state"] in FINAL_STATES and batch in (None, r["batch"])
+                    and state in (None, r["state"]) for r in records.values())
         return records if final else None  # type: ignore[return-value]
 
     result: dict[str, dict[str, object]] = wait_for(all_final, "final status records", timeout, interval=0.5)
