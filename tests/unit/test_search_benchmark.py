@@ -5,6 +5,7 @@ from __future__ import annotations
 from benchmarks.search import (
     known_items,
     per_language,
+    per_language_items,
     percentile,
     reciprocal_rank,
     summarise,
@@ -47,6 +48,12 @@ def test_the_title_is_taken_out_of_its_body_in_any_case_and_spacing() -> None:
 def test_per_language_keeps_the_first_documents_by_url() -> None:
     documents = [{"url": u, "lang": lang} for u, lang in [("3", "de"), ("1", "de"), ("2", "de"), ("0", None)]]
     assert [d["url"] for d in per_language(documents, 2)] == ["0", "1", "2"]
+
+
+def test_every_known_item_is_a_query_unless_a_limit_is_given() -> None:
+    items = [("q1", "a", "de"), ("q2", "b", "de"), ("q3", "c", "en")]
+    assert per_language_items(items, None) == items
+    assert per_language_items(items, 1) == [("q1", "a", "de"), ("q3", "c", "en")]
 
 
 def test_summary_and_percentiles() -> None:
