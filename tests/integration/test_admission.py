@@ -62,7 +62,7 @@ def test_every_admitted_url_is_claimed_recorded_and_queued(own: Client) -> None:
 
 def test_a_final_state_drops_the_url_from_its_entry(own: Client) -> None:
     own.enqueue(["https://example.org/x", "https://example.org/y"], "fin")
-    own.runtime.progress.move("fin", url_id("https://example.org/x"), State.INDEXED)
+    own.runtime.progress.move_many("fin", [url_id("https://example.org/x")], State.INDEXED)
 
     assert own.runtime.progress.unfinished_urls("fin") == {url_id("https://example.org/y"): "https://example.org/y"}
     entry = own.runtime.redis.hget(f"{own.settings.redis_prefix}batch:fin:urls", url_id("https://example.org/x"))

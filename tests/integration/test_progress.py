@@ -15,7 +15,7 @@ def test_counters_follow_each_url_exactly_once(client: Client) -> None:
 
     for url_id, state in [("a", State.INDEXED), ("a", State.INDEXED),  # redelivered
                           ("b", State.SKIPPED), ("c", State.FAILED)]:
-        tracker.move(batch, url_id, state)
+        tracker.move_many(batch, [url_id], state)
 
     progress = tracker.progress(batch)
     assert progress is not None
@@ -26,8 +26,8 @@ def test_counters_follow_each_url_exactly_once(client: Client) -> None:
 def test_a_batch_is_not_finished_while_a_url_is_back_in_flight(client: Client) -> None:
     tracker = client.runtime.progress
     batch = f"p-{uuid.uuid4().hex[:8]}"
-    tracker.move(batch, "a", State.INDEXED)
-    tracker.move(batch, "a", State.QUEUED)  # queued again with --force
+    tracker.move_many(batch, ["a"], State.INDEXED)
+    tracker.move_many(batch, ["a"], State.QUEUED)  # queued again with --force
 
     progress = tracker.progress(batch)
     assert progress is not None and not progress.finished and progress.total == 1

@@ -124,10 +124,6 @@ class ProgressTracker:
         """The batch's counters, its URLs' states and the index of recent batches."""
         return [f"{self.prefix}batch:{batch}", f"{self.prefix}batch:{batch}:urls", f"{self.prefix}batches"]
 
-    def move(self, batch: str, url_id: str, state: State) -> bool:
-        """Record ``state`` for a URL; says whether it changed state."""
-        return self.move_many(batch, [url_id], state)[0]
-
     def move_many(self, batch: str, url_ids: list[str], state: State) -> list[bool]:
         """Move many URLs in one script call; says for each whether it changed state."""
         if not url_ids:

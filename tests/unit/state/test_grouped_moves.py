@@ -83,10 +83,10 @@ def test_a_move_into_an_expired_batch_leaves_keys_that_expire(redis_ns: RedisNam
     admit(redis_ns, progress, "live")
     counters, states, _ = progress.keys("live")
     created = redis_ns.client.hget(counters, "created")
-    assert progress.move("live", "id0", State.INDEXED)
+    assert progress.move_many("live", ["id0"], State.INDEXED) == [True]
     assert redis_ns.client.hget(counters, "created") == created  # a batch the producer made keeps its start
 
     counters, states, _ = progress.keys("gone")  # finished after its batch expired
-    assert progress.move("gone", "id0", State.INDEXED)
+    assert progress.move_many("gone", ["id0"], State.INDEXED) == [True]
     assert redis_ns.client.hget(counters, "indexed") == b"1"
     assert 0 < redis_ns.client.ttl(counters) <= 600 and 0 < redis_ns.client.ttl(states) <= 600

@@ -54,9 +54,9 @@ def urls(name: str, n: int) -> list[str]:
 def test_unfinished_urls_of_unfinished_batches_are_queued_again(setup: Setup,
                                                                 caplog: pytest.LogCaptureFixture) -> None:
     setup.batch("stuck", urls("stuck", 3))
-    setup.progress.move("stuck", url_id(urls("stuck", 3)[0]), State.INDEXED)
+    setup.progress.move_many("stuck", [url_id(urls("stuck", 3)[0])], State.INDEXED)
     setup.batch("done", urls("done", 1))
-    setup.progress.move("done", url_id(urls("done", 1)[0]), State.FAILED)
+    setup.progress.move_many("done", [url_id(urls("done", 1)[0])], State.FAILED)
 
     with caplog.at_level(logging.WARNING, logger=sweeper.__name__):
         assert setup.sweeper.sweep() == 2
@@ -94,7 +94,7 @@ def test_finished_batches_cost_no_second_look(setup: Setup) -> None:
 
 def test_a_url_redis_does_not_hold_is_counted_not_queued(setup: Setup, caplog: pytest.LogCaptureFixture) -> None:
     setup.batch("partial", urls("partial", 1))
-    setup.progress.move("partial", "0" * 64, State.QUEUED)  # an entry without its URL
+    setup.progress.move_many("partial", ["0" * 64], State.QUEUED)  # an entry without its URL
 
     with caplog.at_level(logging.WARNING, logger=sweeper.__name__):
         assert setup.sweeper.sweep() == 1
