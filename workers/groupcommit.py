@@ -55,11 +55,14 @@ class GroupCommit(Generic[ItemT]):
                 self._wakeup.notify()
         return unit.future
 
-    def _answer_within(self, item: ItemT, timeout: float) -> Any:
-        """Submit ``item`` and wait for its answer; None when none came within ``timeout`` seconds."""
+    def _answer_within(self, item: ItemT, timeout: float, *, size: int = 0, or_raise: Exception | None = None) -> Any:
+        """Submit ``item`` and wait for its answer; when none comes within ``timeout`` seconds, raise ``or_raise``,
+        or answer None if there is none."""
         try:
-            return self._enqueue(item).result(timeout=timeout)
-        except FutureTimeout:
+            return self._enqueue(item, size).result(timeout=timeout)
+        except FutureTimeout as exc:
+            if or_raise is not None:
+                raise or_raise from exc
             return None
 
     def flush(self) -> None:

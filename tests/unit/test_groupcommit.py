@@ -126,3 +126,15 @@ def test_units_put_back_go_first_and_only_the_newest_are_kept(committers: Any) -
     assert [unit.item for unit in dropped] == ["old1"]
     assert [unit.item for unit in committer._pending] == ["old2", "new1", "new2"]
     assert committer._pending_bytes == 7
+
+
+def test_an_answer_waited_for_comes_back_or_its_timeout_says_so(committers: Any) -> None:
+    answering = committers(flush_interval=0.01)
+    assert answering._answer_within("a", SETTLED) == "A"
+
+    silent = committers(max_bytes=10**9)  # never due within the test: no answer comes
+    assert silent._answer_within("b", 0.05) is None
+    with pytest.raises(TimeoutError, match="too slow") as raised:
+        silent._answer_within("c", 0.05, size=3, or_raise=TimeoutError("too slow"))
+    assert raised.value.__cause__ is not None
+    assert silent._pending_bytes == 3  # the size counts toward the byte trigger

@@ -12,7 +12,6 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
-from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,10 +78,9 @@ class BulkIndexer(GroupCommit[_Encoded]):
 
     def write(self, actions: list[Action], timeout: float) -> None:
         """Submit a unit and wait until the ``_bulk`` request holding it has succeeded."""
-        try:
-            self.submit(actions).result(timeout=timeout)
-        except FutureTimeout as exc:
-            raise ElasticsearchUnavailable(f"no answer from Elasticsearch within {timeout:g} s") from exc
+        encoded = _Encoded.of(actions)
+        self._answer_within(encoded, timeout, size=len(encoded.ndjson), or_raise=ElasticsearchUnavailable(
+            f"no answer from Elasticsearch within {timeout:g} s"))
 
     def _send(self, units: list[Unit[_Encoded]]) -> None:
         """Send one _bulk request and settle its units' futures, or hold them for another try."""

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import time
 from collections import defaultdict
-from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -177,10 +176,8 @@ class GroupedMoves(GroupCommit[tuple[str, str, State]]):
 
     def move(self, batch: str, url_id: str, state: State, timeout: float = MOVE_TIMEOUT_SECONDS) -> bool:
         """Record ``state`` for a URL, returning once Redis has it; says whether it changed state."""
-        try:
-            return bool(self._enqueue((batch, url_id, state)).result(timeout=timeout))
-        except FutureTimeout as exc:
-            raise redis.TimeoutError(f"no answer from Redis within {timeout:g} s moving {url_id} to {state}") from exc
+        return bool(self._answer_within((batch, url_id, state), timeout, or_raise=redis.TimeoutError(
+            f"no answer from Redis within {timeout:g} s moving {url_id} to {state}")))
 
     def _send(self, units: list[Unit[tuple[str, str, State]]]) -> None:
         groups: defaultdict[tuple[str, State], list[Unit[tuple[str, str, State]]]] = defaultdict(list)
