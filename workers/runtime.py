@@ -99,6 +99,6 @@ class Runtime:
 
     def close(self) -> None:
         """Stop the extraction processes, flush what the group-commit writers still hold and stop their threads."""
-        for name in ("extraction", "previous_versions", "duplicates", "page_indexer", "recorder"):
+        for name in ("extraction", "previous_versions", "duplicates", "page_indexer", "recorder", "gate"):
             if name in self.__dict__:
                 self.__dict__[name].close()

@@ -3,7 +3,8 @@
 ``reserve`` hands out the host's next free start time (and moves it on by the host's interval), so N waiting
 URLs get N distinct slots instead of all retrying at once. A task whose slot is in the future is deferred to it
 (not slept on); at its slot it takes a concurrency ``lease`` (leases expire by themselves if a worker dies).
-``penalize`` pushes a host's next slot out (Retry-After, repeated connection errors).
+``penalize`` pushes a host's next slot out (Retry-After, repeated connection errors). Leases that come back
+within ``RELEASE_FLUSH_SECONDS`` of each other, from any of a worker's threads, are given back in one round trip.
 """
 
 from __future__ import annotations
@@ -15,6 +16,11 @@ from dataclasses import dataclass
 import redis
 
 from config.settings import Settings
+from workers.groupcommit import GroupCommit, Unit
+
+RELEASE_FLUSH_SECONDS = 0.05
+RELEASES_AT_ONCE = 500
+RELEASE_TIMEOUT_SECONDS = 30.0
 
 # Times come from Redis's own clock, so that workers on machines with skewed clocks still agree.
 _NOW = "local t = redis.call('TIME') local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
@@ -58,6 +64,34 @@ class Lease:
     token: str
 
 
+class GroupedReleases(GroupCommit[tuple[Lease, bool]]):
+    """Leases given back from many threads, sent as one pipeline: a lease's ``ZREM``, and the host's error count
+    deleted when the host answered."""
+
+    def __init__(self, gate: HostGate) -> None:
+        self.gate = gate
+        super().__init__(max_items=RELEASES_AT_ONCE, flush_interval=RELEASE_FLUSH_SECONDS, name="readq-leases")
+
+    def release(self, lease: Lease, answered: bool) -> None:
+        self._answer_within((lease, answered), RELEASE_TIMEOUT_SECONDS, or_raise=redis.TimeoutError(
+            f"no answer from Redis within {RELEASE_TIMEOUT_SECONDS:g} s giving back a lease on {lease.host}"))
+
+    def _send(self, units: list[Unit[tuple[Lease, bool]]]) -> None:
+        try:
+            with self.gate.client.pipeline(transaction=False) as pipe:
+                for lease, answered in (unit.item for unit in units):
+                    pipe.zrem(self.gate.key(lease.host, "leases"), lease.token)
+                    if answered:
+                        pipe.delete(self.gate.key(lease.host, "errors"))
+                pipe.execute()
+        except Exception as exc:  # the flusher thread must survive anything and still answer every caller
+            for unit in units:
+                unit.future.set_exception(exc)
+            return
+        for unit in units:
+            unit.future.set_result(None)
+
+
 class HostGate:
     def __init__(self, *, client: redis.Redis, prefix: str, requests_per_second: float,
                  rate_limits: dict[str, float], max_concurrency: int, lease_seconds: float,
@@ -73,6 +107,7 @@ class HostGate:
         self._reserve = client.register_script(_RESERVE)
         self._lease = client.register_script(_LEASE)
         self._penalize = client.register_script(_PENALIZE)
+        self._releases = GroupedReleases(self)
 
     @classmethod
     def from_settings(cls, settings: Settings, client: redis.Redis) -> HostGate:
@@ -93,7 +128,7 @@ class HostGate:
         nothing reserved then), and when the slot is now, one of the host's concurrent request slots if one is
         free (see :meth:`lease`)."""
         token = uuid.uuid4().hex
-        wait_ms, leased = self._reserve(keys=[self._key(host, "next"), self._key(host, "leases")],
+        wait_ms, leased = self._reserve(keys=[self.key(host, "next"), self.key(host, "leases")],
                                         args=[int(interval * 1000), int(max_wait * 1000), self.max_concurrency,
                                               self.lease_ms, token])
         if int(wait_ms) < 0:
@@ -103,26 +138,26 @@ class HostGate:
     def lease(self, host: str) -> Lease | None:
         """One of the host's concurrent request slots, or None when all are taken."""
         token = uuid.uuid4().hex
-        taken = self._lease(keys=[self._key(host, "next"), self._key(host, "leases")],
+        taken = self._lease(keys=[self.key(host, "next"), self.key(host, "leases")],
                             args=[0, 0, self.max_concurrency, self.lease_ms, token])
         return Lease(host, token) if taken else None
 
     def release(self, lease: Lease, *, answered: bool = False) -> None:
-        """Give the request slot back; ``answered``: the host answered, so its connection-error count restarts
-        (both in one round trip)."""
-        with self.client.pipeline(transaction=False) as pipe:
-            pipe.zrem(self._key(lease.host, "leases"), lease.token)
-            if answered:
-                pipe.delete(self._key(lease.host, "errors"))
-            pipe.execute()
+        """Give the request slot back, returning once Redis has it; ``answered``: the host answered, so its
+        connection-error count restarts."""
+        self._releases.release(lease, answered)
+
+    def close(self) -> None:
+        """Send the releases still pending and stop their thread."""
+        self._releases.close()
 
     def penalize(self, host: str, seconds: float) -> None:
         """No request to ``host`` starts before ``seconds`` from now."""
-        self._penalize(keys=[self._key(host, "next")], args=[int(min(seconds, self.backoff_max) * 1000)])
+        self._penalize(keys=[self.key(host, "next")], args=[int(min(seconds, self.backoff_max) * 1000)])
 
     def connection_failed(self, host: str, interval: float) -> None:
         """Count a connection error; from the threshold on, back the host off exponentially."""
-        key = self._key(host, "errors")
+        key = self.key(host, "errors")
         with self.client.pipeline(transaction=False) as pipe:
             pipe.incr(key)
             pipe.expire(key, int(self.backoff_max) * 2)
@@ -130,5 +165,5 @@ class HostGate:
         if errors >= self.error_threshold:
             self.penalize(host, interval * 2 ** (errors - self.error_threshold + 1))
 
-    def _key(self, host: str, what: str) -> str:
+    def key(self, host: str, what: str) -> str:
         return f"{self.prefix}host:{host}:{what}"

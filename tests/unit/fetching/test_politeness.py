@@ -3,7 +3,10 @@ leases, penalties, backoff after connection errors."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
+import redis
 
 from readq._services import wait_for
 from tests.unit.conftest import RedisNamespace
@@ -50,6 +53,51 @@ def test_leases_are_limited_per_host_and_released(redis_ns: RedisNamespace) -> N
     third = gate.lease(HOST)
     assert third is not None
     assert gate.lease(HOST) is None
+
+
+def test_leases_given_back_by_many_threads_go_out_together(redis_ns: RedisNamespace,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    gate = make_gate(redis_ns, max_concurrency=20)
+    leases = [gate.lease(HOST) for _ in range(20)]
+    assert all(leases) and gate.lease(HOST) is None
+    pipelines: list[int] = []
+    pipeline = gate.client.pipeline
+
+    def counted(*args: object, **kwargs: object) -> object:
+        pipelines.append(1)
+        return pipeline(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(gate.client, "pipeline", counted)
+    start = threading.Barrier(20)
+
+    def release(lease: Lease) -> None:
+        start.wait()
+        gate.release(lease, answered=True)
+
+    threads = [threading.Thread(target=release, args=(lease,)) for lease in leases if lease is not None]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert 1 <= len(pipelines) < 5
+    assert redis_ns.client.zcard(f"{redis_ns.prefix}host:{HOST}:leases") == 0  # each returned once Redis had it
+    gate.close()
+
+
+def test_a_failed_release_reaches_its_caller(redis_ns: RedisNamespace, monkeypatch: pytest.MonkeyPatch) -> None:
+    gate = make_gate(redis_ns, max_concurrency=1)
+    lease = gate.lease(HOST)
+    assert lease is not None
+
+    def broken(*args: object, **kwargs: object) -> object:
+        raise redis.ConnectionError("Redis went away")
+
+    monkeypatch.setattr(gate.client, "pipeline", broken)
+    with pytest.raises(redis.ConnectionError, match="went away"):
+        gate.release(lease)
+    monkeypatch.undo()
+    assert gate.lease(HOST) is None  # still held: it expires by itself
+    gate.close()
 
 
 def test_a_lease_a_dead_worker_kept_expires(redis_ns: RedisNamespace) -> None:
