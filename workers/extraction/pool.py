@@ -3,7 +3,8 @@ process under a memory limit.
 
 A page that passes either limit ends its process, which the pool replaces; that page alone fails (``timeout``,
 ``memory_limit``), the worker, its threads and every other page go on. Processes come from a fork server that
-imported the extractor once, so a replacement costs a fork, not an interpreter start.
+imported the extractor and loaded what extraction loads on first use (the language model, MinHash: ~0.9 s of CPU)
+once, so a replacement costs a fork, not an interpreter start and that load.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ CLOSE_TIMEOUT = 30.0  # s a closing pool waits for pages under way
 WARM_UP_PAGE = b"<html><body><article><p>%s</p></article></body></html>" % (b"A sentence to warm up with. " * 10)
 
 _FORKSERVER = multiprocessing.get_context("forkserver")
-_FORKSERVER.set_forkserver_preload([__name__])
+_FORKSERVER.set_forkserver_preload(["workers.extraction.forkserver"])
 
 _extractor: Extractor | None = None  # in an extraction process: the one it was started with
 
@@ -107,13 +108,17 @@ class ExtractionPool:
         self._pool.join(CLOSE_TIMEOUT)
 
 
-def _start_process(extractor: Extractor, memory_limit: int) -> None:
-    global _extractor
-    _extractor = extractor
-    # What extraction loads on first use (the language model, MinHash), loaded before the first page's clock.
+def warm_up(extractor: Extractor) -> None:
+    """Load what extraction loads on first use (the language model, MinHash) before the first page's clock."""
     with contextlib.suppress(ReadqError):
         page_document(extractor, WARM_UP_PAGE, content_type="text/html", url="http://warm.up/",
                       final_url="http://warm.up/", fetched_at="", http_status=200, batch=None)
+
+
+def _start_process(extractor: Extractor, memory_limit: int) -> None:
+    global _extractor
+    _extractor = extractor
+    warm_up(extractor)  # a few ms when forked from the warm fork server
     if memory_limit:
         MemoryWatchdog(memory_limit, on_exceeded=_say_memory_exceeded).start()
 

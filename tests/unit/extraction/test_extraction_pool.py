@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -67,6 +69,28 @@ def test_a_process_killed_between_pages_is_replaced(pool: ExtractionPool) -> Non
         except ExtractProcessLost:
             outcomes.append("lost")
     assert outcomes[-2:] == ["en", "en"], outcomes
+
+
+# Run as ``python -c``: under pytest a process forked from the fork server first re-imports pytest's script as
+# its __main__ (multiprocessing's rule for a main given by path), which a ``python -m celery`` worker's do not.
+WARM_PROBE = """
+import time
+from workers.extraction.extractor import Extractor
+from workers.extraction.pool import ExtractionPool
+
+pool = ExtractionPool(extractor=Extractor(min_text_chars=200), processes=1, pages_per_process=100,
+                      time_limit=60, memory_limit_mb=0)
+try:
+    print(pool._pool.schedule(time.process_time).result())  # the new process's own CPU seconds, its start included
+finally:
+    pool.close()
+"""
+
+
+def test_a_new_process_starts_warm_from_the_fork_server() -> None:
+    probe = subprocess.run([sys.executable, "-c", WARM_PROBE], capture_output=True, text=True, timeout=120,
+                           cwd=Path(__file__).resolve().parents[3], check=True)
+    assert 0 < float(probe.stdout) < 0.3  # the models were loaded once, in the fork server (~0.9 s of CPU)
 
 
 def test_a_page_past_the_time_limit_fails_alone() -> None:
