@@ -11,6 +11,8 @@ from config.celery import Queue
 from readq._client import Client
 from workers.masking import mask_secrets
 
+REDIS_MAJOR = 7
+
 OK, WARN, FAIL = "ok", "warn", "fail"
 
 
@@ -40,7 +42,10 @@ def _redis_checks(client: Client) -> list[Check]:
         info = client.runtime.redis.info()
     except redis.RedisError as exc:
         return [Check("redis", FAIL, mask_secrets(f"{url}: {exc}"), "start Redis or point READQ_REDIS_URL at it")]
-    checks = [Check("redis", OK, f"Redis {info.get('redis_version')} at {url}")]
+    version = str(info.get("redis_version", "0"))
+    recent = int(version.split(".")[0]) >= REDIS_MAJOR
+    checks = [Check("redis", OK if recent else FAIL, f"Redis {version} at {url}",
+                    None if recent else f"readq needs Redis {REDIS_MAJOR}+ (its workers take messages with BLMPOP)")]
     policy = str(info.get("maxmemory_policy", ""))
     if policy != "noeviction":
         checks.append(Check("redis eviction", WARN, f"maxmemory-policy is {policy}: queued tasks can be evicted",
