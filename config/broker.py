@@ -131,6 +131,10 @@ class Channel(redis.Channel):
     QoS = QoS
     _shared_client: Any = None
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._no_ack_queues: set[str] = set()
+        super().__init__(*args, **kwargs)
+
     @contextmanager
     def conn_or_acquire(self, client: Any = None) -> Iterator[Any]:
         if client:
@@ -147,6 +151,14 @@ class Channel(redis.Channel):
             if self.connection.client is None:
                 self._qos.restore_at_shutdown = False
         super().close()
+
+    def basic_consume(self, queue: str, no_ack: bool, *args: Any, **kwargs: Any) -> Any:
+        # A consumer without acks (Celery's control replies) gets no unacknowledged record, as in kombu.
+        if no_ack:
+            self._no_ack_queues.add(queue)
+        else:
+            self._no_ack_queues.discard(queue)
+        return super().basic_consume(queue, no_ack, *args, **kwargs)
 
     def _brpop_start(self, timeout: float | None = None) -> None:
         queues = self._queue_cycle.consume(len(self.active_queues))
@@ -173,7 +185,8 @@ class Channel(redis.Channel):
             queue = bytes_to_str(key)[len(self.global_keyprefix):].rsplit(self.sep, 1)[0]
             self._queue_cycle.rotate(queue)
             payloads = [loads(bytes_to_str(item)) for item in items]
-            self.qos.record(payloads)
+            if queue not in self._no_ack_queues:
+                self.qos.record(payloads)
             for payload in payloads:
                 self.connection._deliver(payload, queue)
             return True

@@ -190,6 +190,10 @@ def test_sigterm_mid_batch_finishes_or_returns_the_work(settings: Settings, site
         assert process is not None
         os.killpg(process.pid, signal.SIGTERM)
         assert process.wait(timeout=90) == 0  # a warm shutdown, not a crash
+        # Its acks (sent in groups) all reached Redis, what it had not started went back to the queue, and no
+        # control reply was recorded as unacknowledged: nothing comes back after the visibility timeout.
+        assert client.runtime.redis.hlen(f"{fault.redis_prefix}unacked") == 0
+        assert client.queue_depths()["fetch"] > 0
     (tmp_path / "after").mkdir()
     with fleet(fault, tmp_path / "after") as (client, _):
         assert_all_indexed_once(client, batch, urls)

@@ -77,6 +77,17 @@ def test_one_pop_takes_what_the_prefetch_window_holds_and_records_it_first(conne
     assert redis_ns.client.hlen(unacked) == 0 and redis_ns.client.zcard(f"{redis_ns.prefix}unacked_index") == 0
 
 
+def test_a_consumer_without_acks_leaves_no_record(connection: Connection, redis_ns: RedisNamespace) -> None:
+    channel = connection.channel()
+    connection.Producer(channel).publish({"reply": 1}, routing_key="replies", declare=[Queue("replies")])
+    received: list[Any] = []
+    with Consumer(channel, [Queue("replies")], callbacks=[lambda body, _: received.append(body)], no_ack=True):
+        connection.drain_events(timeout=5)
+    assert received == [{"reply": 1}]
+    assert redis_ns.client.hlen(f"{redis_ns.prefix}unacked") == 0  # as Celery's control replies: nothing to restore
+    channel.close()
+
+
 def test_acks_from_many_threads_go_out_together(connection: Connection, redis_ns: RedisNamespace,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     queue = connection.SimpleQueue("work")
