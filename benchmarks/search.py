@@ -25,8 +25,9 @@ Systems, all on the same noida-db (started here unless ``--es-url``) with the sa
 Latency is the wall time of each query as its system runs it (readq: ``Client.search``, with its similar-count
 aggregation), p50/p95 per system. A query that gets no answer within ``QUERY_TIMEOUT_S`` is asked again (up to
 ``QUERY_ATTEMPTS`` times; the answered attempt's time counts, and the retries are reported): on this shared machine
-a process can be paused for minutes while another session measures, which is what stopped the third round's run. noida-db scans the index for every text query, so ``--per-language`` (documents
-kept per language) sets the run time; the figures are noida-db's, not Elasticsearch's.
+a process can be paused for minutes while another session measures. noida-db scans the index for every text
+query, so ``--per-language`` (documents kept per language) sets the run time; the figures are noida-db's, not
+Elasticsearch's.
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ from readq import Client
 from readq._services import NoidaElasticsearch
 from workers.extraction.languages import ANALYZERS, analysis_settings
 from workers.indexing.elastic import install_templates, pages_template
-from workers.indexing.query import OPERATOR, PHRASE_BOOST, PHRASE_SLOP
+from workers.indexing.query import OPERATOR, PHRASE_BOOST, PHRASE_MAX_WORDS, PHRASE_SLOP
 
 K = 10
 MIN_QUERY_WORDS = 2
@@ -215,7 +216,8 @@ def by_language_query(query: str) -> dict[str, Any]:
     """readq's query shape on that layout: each index analyses the query with its own language's analyzer."""
     return {"query": {"bool": {
         "must": [{"multi_match": {"query": query, "fields": ["text", "text.neutral"], "type": "best_fields"}}],
-        "should": [{"match_phrase": {"text": {"query": query, "slop": PHRASE_SLOP, "boost": PHRASE_BOOST}}}]}},
+        "should": [{"match_phrase": {"text": {"query": " ".join(query.split()[:PHRASE_MAX_WORDS]), "slop": PHRASE_SLOP,
+                                              "boost": PHRASE_BOOST}}}]}},
         "size": K, "source_includes": ["url"]}
 
 

@@ -343,7 +343,8 @@ class Client:
 
     def pages_migrated(self) -> bool:
         """Whether every pages index has the current mapping; until ``readq setup --migrate`` an older one lacks
-        the duplicate group (so search cannot collapse) and the language fields (so it finds exact words only)."""
+        the duplicate group (so search cannot collapse), the language fields (so it finds exact words only) or the
+        compound languages' part analyzers (so a query cannot ask for them)."""
         if self._pages_migrated is None:
             versions = index_versions(self.runtime.es, self.settings.pages_alias)
             self._pages_migrated = all(v >= mapping_version("pages") for v in versions.values())
@@ -368,8 +369,9 @@ class Client:
         one hit unless ``collapse`` is False.
         """
         languages = query_languages(parse_query(query).language_text, lang, self.indexed_languages())
+        current = self.pages_migrated()
         request = SearchRequest(query=query, languages=languages, size=size, offset=offset, domain=domain,
-                                since=since, until=until, collapse=collapse and self.pages_migrated())
+                                since=since, until=until, collapse=collapse and current, compound_parts=current)
         alias = self.settings.pages_alias
         response = self._search(index=alias, **build_search(request)).body
         groups = collapsed_groups(response) if request.collapse else []
