@@ -64,7 +64,7 @@ MIN_QUERY_WORDS = 2
 MIN_LANGUAGE_QUERIES = 10  # languages with fewer queries are reported together as "other"
 INDEXED_FIELDS = ("url", "domain", "text", "lang", "published", "duplicate_of", "word_count")
 QUERY_TIMEOUT_S = 120  # the slowest query answers in ~10 s on a loaded machine; bulk indexing gets 600
-QUERY_ATTEMPTS = 3
+QUERY_ATTEMPTS = 5  # with the timeout above: a pause of up to ~8 minutes costs no query
 
 
 # --- scoring: pure functions -------------------------------------------------------------------------------------
