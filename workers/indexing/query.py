@@ -34,7 +34,8 @@ PHRASE_BOOST = 2.0
 # search is not cancelled when its client gives up); 7 words answered in half a second (benchmarks/README.md).
 PHRASE_MAX_WORDS = 6
 # The parts clause adds to the words clause (a word is among its own parts), so a page that shares whole words
-# still ranks above one that shares parts only; 1.0 found most German pages of 0.3, 1.0 and 2.0 (benchmarks/README.md).
+# still ranks above one that shares parts only; of 0.3, 0.6, 1.0 and 2.0, 1.0 ranked German pages best
+# (benchmarks/README.md).
 COMPOUND_PARTS_BOOST = 1.0
 SNIPPET_CHARS = 180
 HIGHLIGHT_TAGS = ("**", "**")
