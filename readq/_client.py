@@ -21,7 +21,14 @@ from readq._kibana import import_saved_objects
 from readq._producer import BatchReceipt
 from workers.errors import IndexMissing, ServiceUnavailable
 from workers.extraction.languages import query_languages
-from workers.indexing.elastic import Migration, index_versions, install_templates, mapping_version, migrate
+from workers.indexing.elastic import (
+    PAGES_FEATURE_VERSIONS,
+    Migration,
+    index_versions,
+    install_templates,
+    mapping_version,
+    migrate,
+)
 from workers.indexing.query import (
     SearchRequest,
     SearchResults,
@@ -89,7 +96,7 @@ class Client:
         self.settings = settings or get_settings()
         self.runtime = Runtime(self.settings)
         self._celery: Celery | None = None
-        self._pages_migrated: bool | None = None
+        self._pages_version: int | None = None
         self._indexed_languages: list[str] | None = None
 
     def __enter__(self) -> Client:
@@ -126,7 +133,7 @@ class Client:
 
     def migrate(self, on_step: Callable[[str, str], None] | None = None) -> Migration | None:
         """Move the pages into an index of the current mapping behind the alias (see :func:`migrate`)."""
-        self._pages_migrated = None
+        self._pages_version = None
         return migrate(self.runtime.es, self.settings, on_step=on_step)
 
     def import_kibana_objects(self, kibana_url: str) -> int:
@@ -341,13 +348,14 @@ class Client:
             pipe.execute()
         return len(ids)
 
-    def pages_migrated(self) -> bool:
-        """Whether every pages index has the current mapping; until ``readq setup --migrate`` an older one lacks
-        the duplicate group (so search cannot collapse) and the language fields (so it finds exact words only)."""
-        if self._pages_migrated is None:
+    def pages_version(self) -> int:
+        """The oldest mapping version among the pages indices (asked once per client): until ``readq setup
+        --migrate`` an older index lacks the language fields (so search finds exact words only) and what
+        :data:`PAGES_FEATURE_VERSIONS` names."""
+        if self._pages_version is None:
             versions = index_versions(self.runtime.es, self.settings.pages_alias)
-            self._pages_migrated = all(v >= mapping_version("pages") for v in versions.values())
-        return self._pages_migrated
+            self._pages_version = min(versions.values(), default=mapping_version("pages"))
+        return self._pages_version
 
     def indexed_languages(self) -> list[str]:
         """The languages of the indexed pages (asked once per client): what "all languages" searches."""
@@ -368,8 +376,11 @@ class Client:
         one hit unless ``collapse`` is False.
         """
         languages = query_languages(parse_query(query).language_text, lang, self.indexed_languages())
+        version = self.pages_version()
         request = SearchRequest(query=query, languages=languages, size=size, offset=offset, domain=domain,
-                                since=since, until=until, collapse=collapse and self.pages_migrated())
+                                since=since, until=until,
+                                collapse=collapse and version >= PAGES_FEATURE_VERSIONS["collapse"],
+                                compound_parts=version >= PAGES_FEATURE_VERSIONS["compound_parts"])
         alias = self.settings.pages_alias
         response = self._search(index=alias, **build_search(request)).body
         groups = collapsed_groups(response) if request.collapse else []

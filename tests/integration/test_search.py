@@ -20,7 +20,7 @@ from tests.support.services import drop_indices
 from workers.extraction.documents import build_document, document_id
 from workers.extraction.extractor import Extraction
 from workers.extraction.metadata import PageMetadata
-from workers.indexing.elastic import index_versions, write_index
+from workers.indexing.elastic import index_versions, mapping_version, write_index
 from workers.indexing.indexer import BulkIndexer
 
 FILLER = "Dieser Satz füllt den Text nur auf, damit er lang genug ist. "
@@ -51,8 +51,9 @@ def index(client: Client, documents: list[dict[str, Any]]) -> None:
 
 @pytest.fixture(scope="module")
 def corpus(settings: Settings) -> Iterator[tuple[Client, str]]:
-    """A small index of its own: a German, French, English, Spanish and Polish page, a duplicate pair, dated pages
-    and seven pages that share one word (for paging)."""
+    """A small index of its own: a German, French, English, Spanish and Polish page, a German page with the parts of
+    a compound (``Woche``, ``Rückblick``), a duplicate pair, dated pages and seven pages that share one word (for
+    paging)."""
     prefix = f"{settings.index_prefix}-s{uuid.uuid4().hex[:6]}"
     tag = uuid.uuid4().hex[:8]
     base = f"http://search-{tag}.example"
@@ -71,6 +72,8 @@ def corpus(settings: Settings) -> Iterator[tuple[Client, str]]:
                  + FILLER, "de"),
             page(f"{base}/phrase-far", "Haushalt", "Für das nächste Jahr plant der Bundestag, der im Herbst tagt, "
                  "einen neuen Haushalt und beschließt ihn. " + FILLER, "de"),
+            page(f"{base}/parts", "Rückschau", "Jede Woche ein Blick zurück: der Rückblick auf das Geschehen. "
+                 + FILLER, "de"),
             page(f"{base}/original", "Zugspitze Gletscher", "Der Gletscher auf der Zugspitze schmilzt. " + FILLER,
                  "de"),
             page(f"{base}/copy", "Zugspitze Gletscher (Kopie)", "Der Gletscher auf der Zugspitze schmilzt. "
@@ -104,6 +107,16 @@ def test_the_standard_analyzer_alone_would_not_have_found_them(corpus: tuple[Cli
                                                               "fields": ["title", "text", "description"]}})
     assert neutral["hits"]["hits"] == []
     assert len(client.search("Haus cheval running ciudad Warszawa", lang="all")) == 5
+
+
+def test_a_german_compound_finds_the_page_that_has_its_parts_only(corpus: tuple[Client, str]) -> None:
+    client, base = corpus
+    words = client.runtime.es.search(index=client.settings.pages_alias, query={"multi_match": {
+        "query": "Wochenrückblick", "fields": ["text", "i18n.de.text"]}})
+
+    assert words["hits"]["hits"] == []  # no page has the word, in any inflection
+    assert [hit.url for hit in client.search("Wochenrückblick", lang="de")] == [f"{base}/parts"]
+    assert len(client.search("Wochenrückblick", lang="en")) == 0  # English reads no compound parts
 
 
 def test_a_phrase_query_finds_the_words_together_only(corpus: tuple[Client, str]) -> None:
@@ -225,7 +238,7 @@ def assert_migrated(client: Client) -> None:
     es, alias = client.runtime.es, client.settings.pages_alias
     es.indices.refresh(index=alias)
     assert write_index(es, alias) == f"{alias}-000002"
-    assert index_versions(es, alias) == {f"{alias}-000002": 2}  # the old index is gone
+    assert index_versions(es, alias) == {f"{alias}-000002": mapping_version("pages")}  # the old index is gone
     assert es.count(index=alias)["count"] == 4
     assert "Altstadt" in es.get(index=alias, id="doc-0")["_source"]["text"]  # the change made during the copy
     for query, lang, url in [("Haus", "de", "http://m.example/0"), ("cheval", "fr", "http://m.example/1"),

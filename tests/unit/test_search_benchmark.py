@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import pytest
+from elasticsearch import ConnectionTimeout
+
 from benchmarks.search import (
     known_items,
     per_language,
     per_language_items,
     percentile,
     reciprocal_rank,
+    run_queries,
     summarise,
     title_words,
     without_title,
@@ -61,3 +65,18 @@ def test_summary_and_percentiles() -> None:
     assert table["de"]["s"] == {"queries": 2, "mrr@10": 0.5, "recall@10": 0.5}
     assert table["all"]["s"]["queries"] == 3 and table["all"]["s"]["recall@10"] == 0.6667
     assert percentile([5.0, 1.0, 3.0], 0.5) == 3.0 and percentile([], 0.95) == 0.0
+
+
+def test_a_query_that_times_out_is_asked_again_and_counted_until_the_attempts_run_out() -> None:
+    timeouts = {"slow": 1, "stuck": 3}
+
+    def ranker(query: str, lang: str) -> list[str]:
+        if timeouts.get(query, 0) > 0:
+            timeouts[query] -= 1
+            raise ConnectionTimeout("paused")
+        return [f"{query}-page"]
+
+    ranks, latencies, retries = run_queries([("fast", "fast-page", "de"), ("slow", "slow-page", "en")], ranker)
+    assert ranks == [("de", 1.0), ("en", 1.0)] and len(latencies) == 2 and retries == 1
+    with pytest.raises(ConnectionTimeout):
+        run_queries([("stuck", "stuck-page", "de")], ranker, attempts=3)

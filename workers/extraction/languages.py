@@ -39,6 +39,15 @@ POLISH_STOP_WORDS = [
     "w", "we", "wszystko", "z", "za", "ze", "że", "żeby",
 ]
 ANALYZERS: dict[str, str] = {**BUILT_IN_ANALYZERS, "pl": POLISH_ANALYZER}
+# Languages that write compounds as one word ("Wochenrückblick": "Woche" + "Rückblick"), so that a page can share
+# only a part of a query word. Each gets a query-side analyzer that reads every word also as its prefixes and
+# suffixes of COMPOUND_PART_MIN_CHARS letters or more, each normalised and stemmed as the language's own analyzer
+# does (the built-in one's stop words, normalisation filter and stemmer), to match the language fields as indexed:
+# no index-time cost, and no word list (the dictionary decompounder tripled indexing time).
+COMPOUND_LANGUAGES: dict[str, dict[str, str]] = {
+    "de": {"stopwords": "_german_", "normalization": "german_normalization", "stemmer": "light_german"},
+}
+COMPOUND_PART_MIN_CHARS = 4
 LANGUAGES: tuple[str, ...] = tuple(sorted(ANALYZERS))
 ANALYSED_FIELDS = ("title", "description", "text")
 LANGUAGE_ROOT = "i18n"
@@ -48,20 +57,36 @@ def language_field(lang: str, field: str) -> str:
     return f"{LANGUAGE_ROOT}.{lang}.{field}"
 
 
+def compound_parts_analyzer(lang: str) -> str:
+    return f"readq_{lang}_parts"
+
+
 def analysis_settings() -> dict[str, Any]:
-    """The ``index.analysis`` settings of the custom analyzers the language fields use (Polish)."""
-    return {
-        "filter": {
-            "readq_polish_stop": {"type": "stop", "stopwords": POLISH_STOP_WORDS},
-            "readq_polish_prefix": {"type": "truncate", "length": POLISH_PREFIX_CHARS},
-        },
-        "analyzer": {
-            POLISH_ANALYZER: {
-                "type": "custom", "tokenizer": "standard",
-                "filter": ["lowercase", "readq_polish_stop", "asciifolding", "readq_polish_prefix"],
-            },
+    """The ``index.analysis`` settings of the custom analyzers: the Polish fields' and the compound languages'
+    query-side part analyzers."""
+    filters: dict[str, Any] = {
+        "readq_polish_stop": {"type": "stop", "stopwords": POLISH_STOP_WORDS},
+        "readq_polish_prefix": {"type": "truncate", "length": POLISH_PREFIX_CHARS},
+        "readq_part_prefixes": {"type": "edge_ngram", "min_gram": COMPOUND_PART_MIN_CHARS, "max_gram": 64},
+        "readq_parts": {"type": "multiplexer", "preserve_original": True,
+                        "filters": ["readq_part_prefixes", "reverse, readq_part_prefixes, reverse"]},
+        "readq_part_length": {"type": "length", "min": COMPOUND_PART_MIN_CHARS},  # a stemmed part can be shorter
+    }
+    analyzers: dict[str, Any] = {
+        POLISH_ANALYZER: {
+            "type": "custom", "tokenizer": "standard",
+            "filter": ["lowercase", "readq_polish_stop", "asciifolding", "readq_polish_prefix"],
         },
     }
+    for lang, parts in COMPOUND_LANGUAGES.items():
+        filters[f"readq_{lang}_stop"] = {"type": "stop", "stopwords": parts["stopwords"]}
+        filters[f"readq_{lang}_stemmer"] = {"type": "stemmer", "language": parts["stemmer"]}
+        analyzers[compound_parts_analyzer(lang)] = {
+            "type": "custom", "tokenizer": "standard",
+            "filter": ["lowercase", f"readq_{lang}_stop", parts["normalization"], "readq_parts",
+                       f"readq_{lang}_stemmer", "readq_part_length", "unique"],
+        }
+    return {"filter": filters, "analyzer": analyzers}
 
 
 def language_properties() -> dict[str, Any]:

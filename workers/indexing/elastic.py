@@ -67,6 +67,11 @@ def pages_template(settings: Settings) -> dict[str, Any]:
     return template
 
 
+# The pages mapping version that brought each search feature: an older index lacks what it needs (the duplicate
+# group to collapse on, the compound languages' part analyzers) until ``readq setup --migrate``.
+PAGES_FEATURE_VERSIONS = {"collapse": 2, "compound_parts": 3}
+
+
 def mapping_version(name: str) -> int:
     return int(_mappings(name)["mappings"].get("_meta", {}).get("version", 1))
 

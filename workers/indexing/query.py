@@ -17,12 +17,26 @@ from datetime import date, timedelta
 from typing import Any
 
 from workers.errors import ReadqError
-from workers.extraction.languages import ANALYSED_FIELDS, LANGUAGES, language_field
+from workers.extraction.languages import (
+    ANALYSED_FIELDS,
+    COMPOUND_LANGUAGES,
+    LANGUAGES,
+    compound_parts_analyzer,
+    language_field,
+)
 from workers.extraction.text import fold_whitespace
 
 FIELD_BOOSTS = {"title": 3.0, "description": 2.0, "text": 1.0}
 PHRASE_SLOP = 3
 PHRASE_BOOST = 2.0
+# The proximity phrase takes the query's first words only: noida-db's sloppy phrase matching grows so fast with
+# the number of words that a 9-word phrase against a page repeating them ran for minutes, holding the server (a
+# search is not cancelled when its client gives up); 7 words answered in half a second (benchmarks/README.md).
+PHRASE_MAX_WORDS = 6
+# The parts clause adds to the words clause (a word is among its own parts), so a page that shares whole words
+# still ranks above one that shares parts only; of 0.3, 0.6, 1.0 and 2.0, 1.0 ranked German pages best
+# (benchmarks/README.md).
+COMPOUND_PARTS_BOOST = 1.0
 SNIPPET_CHARS = 180
 HIGHLIGHT_TAGS = ("**", "**")
 SNIPPET_ORDER = ("text", "description", "title")  # the body's match tells most, then the summary, then the title
@@ -68,6 +82,7 @@ class SearchRequest:
     since: date | None = None
     until: date | None = None  # inclusive
     collapse: bool = True
+    compound_parts: bool = True  # the index has the compound languages' part analyzers (mapping >= 3)
 
 
 @dataclass(frozen=True)
@@ -153,6 +168,16 @@ def _field_clause(term: FieldTerm, languages: tuple[str, ...]) -> dict[str, Any]
                             **({} if term.phrase else {"operator": "and"})}}
 
 
+def _compound_parts_clauses(text: str, languages: tuple[str, ...]) -> list[dict[str, Any]]:
+    """For each compound language searched, its fields matched by the parts of the query's words:
+    an alternative to the words themselves, so a page that has ``Woche`` is found by ``Wochenrückblick``."""
+    return [{"multi_match": {"query": text, "type": "most_fields", "analyzer": compound_parts_analyzer(lang),
+                             "fields": [f"{language_field(lang, base)}^{FIELD_BOOSTS[base]:g}"
+                                        for base in ANALYSED_FIELDS],
+                             "boost": COMPOUND_PARTS_BOOST}}
+            for lang in languages if lang in COMPOUND_LANGUAGES]
+
+
 def build_search(request: SearchRequest) -> dict[str, Any]:
     """The body of the ``_search`` request (keyword arguments of ``Elasticsearch.search``)."""
     if request.since and request.until and request.since > request.until:
@@ -175,13 +200,17 @@ def build_search(request: SearchRequest) -> dict[str, Any]:
                                                  "analyze_wildcard": True}})
         else:  # plain words: several times cheaper to run than the syntax parser; most_fields sums the exact and
             # the stemmed field, as Elasticsearch advises for one text analysed two ways
-            must.append({"multi_match": {"query": parsed.text, "fields": fields, "type": "most_fields"}})
-        words = _words(parsed.text)
-        if len(words.split()) > 1:
+            words_clause = {"multi_match": {"query": parsed.text, "fields": fields, "type": "most_fields"}}
+            parts = _compound_parts_clauses(parsed.text, langs) if request.compound_parts else []
+            must.append({"bool": {"should": [words_clause, *parts], "minimum_should_match": 1}} if parts
+                        else words_clause)
+        words = _words(parsed.text).split()[:PHRASE_MAX_WORDS]
+        if len(words) > 1:
             # One field: the query language's (it matches inflected forms too) or, for several, the neutral one;
             # a phrase costs a positions walk per field searched.
             field = language_field(langs[0], "text") if len(langs) == 1 else "text"
-            should.append({"match_phrase": {field: {"query": words, "slop": PHRASE_SLOP, "boost": PHRASE_BOOST}}})
+            should.append({"match_phrase": {field: {"query": " ".join(words), "slop": PHRASE_SLOP,
+                                                    "boost": PHRASE_BOOST}}})
     for term in parsed.terms:
         clause = _field_clause(term, langs)
         if term.exclude:

@@ -15,15 +15,19 @@ from hypothesis import strategies as st
 from config.settings import Settings
 from workers.extraction.languages import (
     ANALYZERS,
+    COMPOUND_LANGUAGES,
     LANGUAGES,
     POLISH_ANALYZER,
     analysis_settings,
+    compound_parts_analyzer,
     language_properties,
     pipeline_processors,
     query_languages,
 )
 from workers.indexing.elastic import pages_template
 from workers.indexing.query import (
+    COMPOUND_PARTS_BOOST,
+    PHRASE_MAX_WORDS,
     SearchQueryError,
     SearchRequest,
     build_search,
@@ -40,11 +44,16 @@ def _bool(body: dict[str, Any]) -> dict[str, Any]:
     return body["query"]["bool"]  # type: ignore[no-any-return]
 
 
+def _text_alternatives(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """The free text's clause and, for a compound language, its alternative on the query words' parts."""
+    first = _bool(body)["must"][0]
+    return first["bool"]["should"] if "bool" in first else [first]  # type: ignore[no-any-return]
+
+
 def _text_clause(body: dict[str, Any]) -> dict[str, Any]:
-    """The free-text clause: simple_query_string when the text uses its syntax, else a best-fields multi_match."""
-    return next(c.get("simple_query_string") or c["multi_match"] for c in _bool(body)["must"]
-                if "simple_query_string" in c or (c["multi_match"]["type"] == "most_fields"
-                and "text^1" in c["multi_match"]["fields"]))
+    """The free-text clause: simple_query_string when the text uses its syntax, else a most-fields multi_match."""
+    return next(c.get("simple_query_string") or c["multi_match"] for c in _text_alternatives(body)
+                if "simple_query_string" in c or "text^1" in c["multi_match"]["fields"])
 
 
 def test_free_text_searches_the_neutral_and_the_query_languages_fields_title_above_body() -> None:
@@ -55,9 +64,39 @@ def test_free_text_searches_the_neutral_and_the_query_languages_fields_title_abo
                       "i18n.de.text^1"]
     assert not any(".fr." in f for f in fields)
     assert _text_clause(body)["query"] == "neue Häuser"
-    assert "multi_match" in _bool(body)["must"][0]  # plain words need no query-string parser
+    assert "multi_match" in _text_alternatives(body)[0]  # plain words need no query-string parser
     syntax = build_search(SearchRequest(query="neue -Häuser", languages=("de",)))
     assert _bool(syntax)["must"][0]["simple_query_string"]["fields"] == fields
+
+
+def test_plain_words_of_a_compound_language_may_match_by_their_parts_instead() -> None:
+    body = build_search(SearchRequest(query="Kaisers Wochenrückblick", languages=("de", "en")))
+
+    words, parts = _text_alternatives(body)
+    assert _bool(body)["must"][0]["bool"]["minimum_should_match"] == 1  # either finds the page
+    assert words["multi_match"]["fields"][0] == "title^3" and "analyzer" not in words["multi_match"]
+    assert parts["multi_match"] == {"query": "Kaisers Wochenrückblick", "type": "most_fields",
+                                    "analyzer": "readq_de_parts", "boost": COMPOUND_PARTS_BOOST,
+                                    "fields": ["i18n.de.title^3", "i18n.de.description^2", "i18n.de.text^1"]}
+    english = build_search(SearchRequest(query="weekly review", languages=("en",)))
+    syntax = build_search(SearchRequest(query="+Kaisers Wochenrückblick", languages=("de",)))  # the user's operators
+    old_index = build_search(SearchRequest(query="Kaisers Wochenrückblick", languages=("de",), compound_parts=False))
+    for body in (english, syntax, old_index):
+        assert len(_text_alternatives(body)) == 1
+
+
+def test_the_parts_analyzer_reads_each_word_also_as_its_prefixes_and_suffixes_stemmed_like_the_field() -> None:
+    settings = analysis_settings()
+    parts = settings["analyzer"][compound_parts_analyzer("de")]
+
+    assert set(COMPOUND_LANGUAGES) == {"de"}
+    chain = parts["filter"]
+    assert chain[:3] == ["lowercase", "readq_de_stop", "german_normalization"]  # as the built-in german analyzer
+    assert settings["filter"]["readq_de_stemmer"] == {"type": "stemmer", "language": "light_german"}
+    assert chain.index("readq_parts") < chain.index("readq_de_stemmer") < chain.index("readq_part_length")
+    assert settings["filter"]["readq_parts"]["filters"] == ["readq_part_prefixes",
+                                                          "reverse, readq_part_prefixes, reverse"]
+    assert settings["filter"]["readq_parts"]["preserve_original"] is True
 
 
 def test_several_words_get_a_phrase_proximity_boost_one_word_does_not() -> None:
@@ -70,6 +109,11 @@ def test_several_words_get_a_phrase_proximity_boost_one_word_does_not() -> None:
     several = build_search(SearchRequest(query="climate policy", languages=("en", "de")))
     assert list(_bool(several)["should"][0]["match_phrase"]) == ["text"]
     assert _bool(one)["should"] == [] and _bool(one)["must"]
+    long = build_search(SearchRequest(query="What Anti-Trafficking Advocates Can Learn from Sex Workers: The "
+                                            "Dynamics of Choice", languages=("en",)))
+    words = _bool(long)["should"][0]["match_phrase"]["i18n.en.text"]["query"].split()
+    assert words == ["What", "Anti", "Trafficking", "Advocates", "Can", "Learn"][:PHRASE_MAX_WORDS]
+    assert "Workers" in _text_clause(long)["query"]  # the words clause keeps every word
 
 
 def test_field_terms_become_clauses_of_their_own() -> None:
