@@ -92,6 +92,9 @@ class QoS(redis.QoS):
             pipe.execute()
         self._recorded.update(payload["properties"]["delivery_tag"] for payload in payloads)
 
+    def forget_recorded(self, payloads: Sequence[dict[str, Any]]) -> None:
+        self._recorded.difference_update(payload["properties"]["delivery_tag"] for payload in payloads)
+
     def append(self, message: Any, delivery_tag: str) -> None:
         if delivery_tag in self._recorded:
             self._recorded.discard(delivery_tag)
@@ -187,8 +190,11 @@ class Channel(redis.Channel):
             payloads = [loads(bytes_to_str(item)) for item in items]
             if queue not in self._no_ack_queues:
                 self.qos.record(payloads)
-            for payload in payloads:
-                self.connection._deliver(payload, queue)
+            try:
+                for payload in payloads:
+                    self.connection._deliver(payload, queue)
+            finally:
+                self.qos.forget_recorded(payloads)  # those a raising delivery left behind: in Redis, for the restore
             return True
         finally:
             self._in_poll = None  # type: ignore[assignment]

@@ -77,6 +77,25 @@ def test_one_pop_takes_what_the_prefetch_window_holds_and_records_it_first(conne
     assert redis_ns.client.hlen(unacked) == 0 and redis_ns.client.zcard(f"{redis_ns.prefix}unacked_index") == 0
 
 
+def test_a_delivery_that_raises_leaves_the_rest_recorded_for_the_restore(connection: Connection,
+                                                                         redis_ns: RedisNamespace) -> None:
+    channel = connection.channel()
+    producer = connection.Producer(channel)
+    for i in range(3):
+        producer.publish({"i": i}, routing_key="work", declare=[Queue("work")])
+
+    def on_message(body: Any, message: Any) -> None:
+        raise RuntimeError("the consumer broke")
+
+    with Consumer(channel, [Queue("work")], callbacks=[on_message]) as consumer:
+        consumer.qos(prefetch_count=3)
+        with pytest.raises(RuntimeError, match="consumer broke"):
+            connection.drain_events(timeout=5)
+    assert redis_ns.client.hlen(f"{redis_ns.prefix}unacked") == 3  # kombu's restore gives all three back
+    assert not channel.qos._recorded  # no tag kept in the process
+    channel.close()
+
+
 def test_a_consumer_without_acks_leaves_no_record(connection: Connection, redis_ns: RedisNamespace) -> None:
     channel = connection.channel()
     connection.Producer(channel).publish({"reply": 1}, routing_key="replies", declare=[Queue("replies")])
