@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
@@ -64,6 +65,19 @@ class GroupCommit(Generic[ItemT]):
             if or_raise is not None:
                 raise or_raise from exc
             return None
+
+    @staticmethod
+    def _settle(units: list[Unit[ItemT]], answers: Callable[[], Sequence[Any]]) -> None:
+        """Settle each unit's future with its answer from ``answers()``, or all of them with what it raised (the
+        flusher thread must survive anything and still answer every caller)."""
+        try:
+            results = answers()
+        except Exception as exc:
+            for unit in units:
+                unit.future.set_exception(exc)
+            return
+        for unit, result in zip(units, results, strict=True):
+            unit.future.set_result(result)
 
     def flush(self) -> None:
         """Send what is pending now instead of waiting for the size or time trigger."""

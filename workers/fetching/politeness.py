@@ -77,19 +77,16 @@ class GroupedReleases(GroupCommit[tuple[Lease, bool]]):
             f"no answer from Redis within {RELEASE_TIMEOUT_SECONDS:g} s giving back a lease on {lease.host}"))
 
     def _send(self, units: list[Unit[tuple[Lease, bool]]]) -> None:
-        try:
-            with self.gate.client.pipeline(transaction=False) as pipe:
-                for lease, answered in (unit.item for unit in units):
-                    pipe.zrem(self.gate.key(lease.host, "leases"), lease.token)
-                    if answered:
-                        pipe.delete(self.gate.key(lease.host, "errors"))
-                pipe.execute()
-        except Exception as exc:  # the flusher thread must survive anything and still answer every caller
-            for unit in units:
-                unit.future.set_exception(exc)
-            return
-        for unit in units:
-            unit.future.set_result(None)
+        self._settle(units, lambda: self._release_all([unit.item for unit in units]))
+
+    def _release_all(self, releases: list[tuple[Lease, bool]]) -> list[None]:
+        with self.gate.client.pipeline(transaction=False) as pipe:
+            for lease, answered in releases:
+                pipe.zrem(self.gate.key(lease.host, "leases"), lease.token)
+                if answered:
+                    pipe.delete(self.gate.key(lease.host, "errors"))
+            pipe.execute()
+        return [None] * len(releases)
 
 
 class HostGate:

@@ -11,6 +11,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import partial
 from typing import Any
 
 import redis
@@ -185,14 +186,7 @@ class GroupedMoves(GroupCommit[tuple[str, str, State]]):
             batch, _, state = unit.item
             groups[batch, state].append(unit)
         for (batch, state), members in groups.items():
-            try:
-                moved = self.progress.move_many(batch, [unit.item[1] for unit in members], state)
-            except Exception as exc:  # the flusher thread must survive anything and still answer every caller
-                for unit in members:
-                    unit.future.set_exception(exc)
-                continue
-            for unit, changed in zip(members, moved, strict=True):
-                unit.future.set_result(changed)
+            self._settle(members, partial(self.progress.move_many, batch, [unit.item[1] for unit in members], state))
 
 
 def _text(value: Any) -> str:
