@@ -137,7 +137,7 @@ def query_languages(query: str, lang: str | None, indexed: Iterable[str] | None 
     language, told among those same languages: the likeliest when it is confident, else the likeliest few that
     together are (a language no page is in cannot be the query's, and each language searched costs time)."""
     everything = tuple(sorted(set(indexed) & set(LANGUAGES))) if indexed is not None else LANGUAGES
-    if lang == "all":
+    if lang and lang.lower() == "all":
         return everything
     if lang:
         return (lang.lower(),)

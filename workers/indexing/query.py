@@ -11,6 +11,7 @@ Near-duplicates collapse into one hit on ``duplicate_group``; highlights come fr
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
@@ -25,6 +26,7 @@ from workers.extraction.languages import (
     language_field,
 )
 from workers.extraction.text import fold_whitespace
+from workers.urls import domain_of
 
 FIELD_BOOSTS = {"title": 3.0, "description": 2.0, "text": 1.0}
 PHRASE_SLOP = 3
@@ -38,6 +40,10 @@ PHRASE_MAX_WORDS = 6
 # (benchmarks/README.md).
 COMPOUND_PARTS_BOOST = 1.0
 SNIPPET_CHARS = 180
+# noida-db's simple-query-string parsing slows down with the query's words: 100 excluded words took 2 s, 400 took
+# 21 s, and 1,500 crashed it (stack overflow); Google stops at 32 words.
+MAX_QUERY_WORDS = 64
+MAX_RESULT_WINDOW = 10_000  # Elasticsearch's index.max_result_window: a page past it is a 400
 HIGHLIGHT_TAGS = ("**", "**")
 SNIPPET_ORDER = ("text", "description", "title")  # the body's match tells most, then the summary, then the title
 SOURCE_EXCLUDES = ["text", "minhash", "minhash_bands", "i18n"]
@@ -45,6 +51,7 @@ FIELD_PREFIXES = ("title", "author", "site", "lang")
 FILTER_PREFIXES = ("site", "lang")
 FIELD_TERM = re.compile(r'(?:(?<=\s)|^)(?P<sign>[+-]?)(?P<field>title|author|site|lang):(?P<value>"[^"]*"|[^\s"]+)',
                         re.IGNORECASE)
+FIELD_PREFIX = re.compile(r"(?:(?<=\s)|^)[+-]?(?P<field>title|author|site|lang):", re.IGNORECASE)
 WORD = re.compile(r"\w+")
 OPERATOR = re.compile(r'["|()~]|(?:^|\s)[+-]|\*(?:\s|$)')  # simple-query-string syntax in the free text
 
@@ -125,17 +132,35 @@ class SearchResults:
                 "hits": [hit.to_dict() for hit in self.hits]}
 
 
+def _searchable(text: str) -> bool:
+    """Whether ``text`` has a word to search for: a letter or digit, or a symbol such as an emoji (the standard
+    tokenizer makes a token of it); search syntax and punctuation alone have none."""
+    return any(char.isalnum() or unicodedata.category(char) == "So" for char in text)
+
+
 def parse_query(query: str) -> ParsedQuery:
-    """Split ``title:``/``author:``/``site:`` terms off the free text."""
+    """Split ``title:``/``author:``/``site:``/``lang:`` terms off the free text."""
     terms = []
     for match in FIELD_TERM.finditer(query):
         value = match.group("value")
         phrase = value.startswith('"')
         value = value.strip('"').strip()
-        if value:
-            terms.append(FieldTerm(field=match.group("field").lower(), value=value, phrase=phrase,
-                                   exclude=match.group("sign") == "-"))
+        if not value:
+            continue
+        name = match.group("field").lower()
+        if name in ("title", "author") and not _searchable(value):
+            raise SearchQueryError(f"{name}:{match.group('value')} has no word to search for")
+        terms.append(FieldTerm(field=name, value=value, phrase=phrase, exclude=match.group("sign") == "-"))
     text = fold_whitespace(FIELD_TERM.sub(" ", query))
+    left = FIELD_PREFIX.search(text)
+    if left:
+        name = left.group("field").lower()
+        raise SearchQueryError(f'{name}: needs a word or a quoted phrase right after the colon ({name}:Haus, '
+                               f'{name}:"neue Regierung")')
+    if not _searchable(text):
+        # Search syntax alone (a stray "-", '"' or "*") finds nothing and, as a required clause, would leave the
+        # field terms beside it nothing to match.
+        text = ""
     return ParsedQuery(text=text, terms=tuple(terms))
 
 
@@ -153,14 +178,26 @@ def _words(text: str) -> str:
     return " ".join(WORD.findall(kept))
 
 
+def _host(value: str) -> str:
+    """The host a ``site:`` term or ``--domain`` names, as documents store it: ``https://Example.com:8080/a`` and
+    ``example.com:8080`` are ``example.com``."""
+    try:
+        host = domain_of(value if "://" in value else f"//{value}")
+    except ValueError as exc:  # a malformed IPv6 literal
+        raise SearchQueryError(f"{value!r} is not a host name: {exc}") from exc
+    if not host:
+        raise SearchQueryError(f"{value!r} names no host")
+    return host
+
+
 def _field_clause(term: FieldTerm, languages: tuple[str, ...]) -> dict[str, Any]:
     if term.field == "lang":
         return {"term": {"lang": term.value.lower()}}
     if term.field == "site":
-        host = term.value.lower().removeprefix("www.")
+        host = _host(term.value).removeprefix("www.")
+        names = [] if "://" in term.value else [{"term": {"site_name": term.value}}]  # a URL names a host only
         return {"bool": {"should": [{"term": {"domain": host}}, {"term": {"domain": f"www.{host}"}},
-                                    {"wildcard": {"domain": {"value": f"*.{host}"}}},
-                                    {"term": {"site_name": term.value}}],
+                                    {"wildcard": {"domain": {"value": f"*.{host}"}}}, *names],
                          "minimum_should_match": 1}}
     fields = searched_fields("title", languages) if term.field == "title" else ["author"]
     kind = "phrase" if term.phrase else "best_fields"
@@ -182,12 +219,20 @@ def build_search(request: SearchRequest) -> dict[str, Any]:
     """The body of the ``_search`` request (keyword arguments of ``Elasticsearch.search``)."""
     if request.since and request.until and request.since > request.until:
         raise SearchQueryError(f"--since {request.since} is after --until {request.until}")
+    if request.size < 0 or request.offset < 0:
+        raise SearchQueryError(f"--size {request.size} --from {request.offset}: neither can be negative")
+    if request.offset + request.size > MAX_RESULT_WINDOW:
+        raise SearchQueryError(f"--from {request.offset} with --size {request.size} goes past hit "
+                               f"{MAX_RESULT_WINDOW:,}, the last one Elasticsearch pages to: narrow the query "
+                               f"(--since, --until, site:...), or read every document with `readq export`")
     unknown = sorted(set(request.languages) - set(LANGUAGES))
     if unknown:
         raise SearchQueryError(f"no analyzer for language(s) {', '.join(unknown)}; known: {', '.join(LANGUAGES)}")
+    if len(request.query.split()) > MAX_QUERY_WORDS:
+        raise SearchQueryError(f"the query has {len(request.query.split())} words: at most {MAX_QUERY_WORDS}")
     parsed = parse_query(request.query)
     if not parsed.text and not parsed.terms:
-        raise SearchQueryError("the query is empty")
+        raise SearchQueryError("the query is empty: it has no word to search for")
     langs = request.languages
     must: list[dict[str, Any]] = []
     must_not: list[dict[str, Any]] = []
@@ -220,13 +265,16 @@ def build_search(request: SearchRequest) -> dict[str, Any]:
         else:
             must.append(clause)
     if request.domain:
-        filters.append({"term": {"domain": request.domain}})
+        filters.append({"term": {"domain": _host(request.domain)}})
     if request.since or request.until:
         bounds = {}
         if request.since:
             bounds["gte"] = request.since.isoformat()
         if request.until:
-            bounds["lt"] = (request.until + timedelta(days=1)).isoformat()
+            try:
+                bounds["lt"] = (request.until + timedelta(days=1)).isoformat()
+            except OverflowError:  # 9999-12-31 has no next day
+                bounds["lte"] = request.until.isoformat()
         filters.append({"range": {"published": bounds}})
     highlighted = [name for base in ANALYSED_FIELDS for name in searched_fields(base, langs)]
     body: dict[str, Any] = {
@@ -272,6 +320,14 @@ def read_highlights(highlight: dict[str, list[str]]) -> dict[str, str]:
     return chosen
 
 
+def _cut(snippet: str) -> str:
+    """At most twice :data:`SNIPPET_CHARS`, cut between words, a highlight cut open closed again."""
+    if len(snippet) <= SNIPPET_CHARS * 2:
+        return snippet
+    cut = snippet[: SNIPPET_CHARS * 2].rsplit(" ", 1)[0].rstrip("*")
+    return cut + HIGHLIGHT_TAGS[1] if cut.count(HIGHLIGHT_TAGS[0]) % 2 else cut
+
+
 def read_hit(raw: dict[str, Any], similar: dict[str, int] | None = None) -> SearchHit:
     source = raw["_source"]
     highlights = read_highlights(raw.get("highlight", {}))
@@ -281,7 +337,7 @@ def read_hit(raw: dict[str, Any], similar: dict[str, int] | None = None) -> Sear
     group = (raw.get("fields", {}).get("duplicate_group") or [None])[0]
     return SearchHit(
         url=source["url"], title=source.get("title"), score=float(raw.get("_score") or 0.0),
-        snippet=snippet[: SNIPPET_CHARS * 2], domain=source.get("domain"), lang=source.get("lang"),
+        snippet=_cut(snippet), domain=source.get("domain"), lang=source.get("lang"),
         published=source.get("published"), duplicate_of=source.get("duplicate_of"),
         similar=(similar or {}).get(group, 0) if group else 0, highlights=highlights,
     )

@@ -4,12 +4,16 @@ Elasticsearch."""
 from __future__ import annotations
 
 import json
+import re
+import unicodedata
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given
+from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from config.settings import Settings
@@ -27,13 +31,17 @@ from workers.extraction.languages import (
 from workers.indexing.elastic import pages_template
 from workers.indexing.query import (
     COMPOUND_PARTS_BOOST,
+    MAX_QUERY_WORDS,
     PHRASE_MAX_WORDS,
+    SNIPPET_CHARS,
     SearchQueryError,
     SearchRequest,
+    _words,
     build_search,
     collapsed_groups,
     parse_query,
     read_highlights,
+    read_hit,
     read_results,
     read_similar_counts,
     similar_count_search,
@@ -189,8 +197,12 @@ def test_a_language_fields_highlight_wins_over_the_neutral_one() -> None:
 
 
 @given(st.text(max_size=200))
-def test_any_query_parses_and_its_field_terms_leave_the_free_text(query: str) -> None:
-    parsed = parse_query(query)
+def test_any_query_parses_or_is_refused_and_its_field_terms_leave_the_free_text(query: str) -> None:
+    try:
+        parsed = parse_query(query)
+    except SearchQueryError as exc:  # a field name without its value
+        assert re.search(r"(?i)(title|author|site|lang):", query), exc
+        return
     for term in parsed.terms:
         assert term.field in ("title", "author", "site", "lang")
         assert term.value and term.value == term.value.strip() and '"' not in term.value
@@ -235,7 +247,7 @@ def test_every_language_has_an_analyzer_field_and_a_pipeline_copy() -> None:
 
 def test_the_query_language_is_the_given_one_the_confidently_detected_one_or_all() -> None:
     assert query_languages("anything", "DE") == ("de",)
-    assert query_languages("anything", "all") == LANGUAGES
+    assert query_languages("anything", "all") == LANGUAGES == query_languages("anything", "ALL")
     assert query_languages("Die Bundesregierung beschließt ein neues Gesetz", None) == ("de",)
     assert query_languages("Trump", None) == LANGUAGES  # too short to tell
     assert query_languages("", None) == LANGUAGES
@@ -270,3 +282,134 @@ def test_the_kibana_pages_data_view_labels_every_language_field_and_only_mapped_
         labelled)
     assert all(mapped(name) for name in labelled)
     assert labelled["i18n.de.text"]["customLabel"] == "text (german analyzer)"
+
+
+# --- what a careless or hostile user types --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("query", ["-", "+", '"', "()", "~", "|", "*", "+ - |", "\\", "—", '"" ()'])
+def test_search_syntax_alone_is_an_empty_query(query: str) -> None:
+    with pytest.raises(SearchQueryError, match="empty"):
+        build_search(SearchRequest(query=query, languages=("de",)))
+
+
+@pytest.mark.parametrize("stray", ["-", "+", '"', "()", "*", "|", "\\"])
+def test_a_stray_operator_beside_field_terms_does_not_empty_the_result(stray: str) -> None:
+    body = build_search(SearchRequest(query=f"title:Wohnungsmarkt {stray}", languages=("de",)))
+
+    assert _bool(body)["must"] == [{"multi_match": {"query": "Wohnungsmarkt", "fields": ["title", "i18n.de.title"],
+                                                    "type": "best_fields", "operator": "and"}}]
+
+
+@pytest.mark.parametrize(("query", "named"), [
+    ("title:", "title:"), ("title: Haus", "title:"), ("Haus author:", "author:"), ('title:"neue Regierung', "title:"),
+    ("site:", "site:"), ("-LANG:", "lang:"), ("Haus Title:", "title:"),
+])
+def test_a_field_term_without_its_value_is_refused_by_name(query: str, named: str) -> None:
+    with pytest.raises(SearchQueryError, match=f"{named} needs a word or a quoted phrase"):
+        build_search(SearchRequest(query=query))
+
+
+@pytest.mark.parametrize(("size", "offset", "reason"), [
+    (-1, 0, "--size -1"), (10, -1, "--from -1"), (10, 9_995, "10,000"), (1, 10_000, "10,000"),
+])
+def test_paging_outside_elasticsearchs_result_window_is_refused(size: int, offset: int, reason: str) -> None:
+    with pytest.raises(SearchQueryError, match=reason):
+        build_search(SearchRequest(query="x", size=size, offset=offset))
+
+
+def test_paging_up_to_the_last_hit_of_the_result_window_and_a_count_only_search_are_fine() -> None:
+    assert (build_search(SearchRequest(query="x", size=10, offset=9_990))["from"],
+            build_search(SearchRequest(query="x", size=0))["size"]) == (9_990, 0)
+
+
+def test_until_the_last_representable_day_does_not_overflow() -> None:
+    body = build_search(SearchRequest(query="x", since=date(2024, 1, 1), until=date.max))
+
+    assert {"range": {"published": {"gte": "2024-01-01", "lte": "9999-12-31"}}} in _bool(body)["filter"]
+
+
+@pytest.mark.parametrize("site", ["https://user:secret@Example.com:8443/news?x=1", "example.com:80", "EXAMPLE.com",
+                                  "http://www.example.com/"])
+def test_site_and_domain_take_the_host_of_a_url_or_host_and_port(site: str) -> None:
+    body = build_search(SearchRequest(query=f"x site:{site}", domain=site))
+    filters = json.dumps(_bool(body)["filter"])
+
+    assert {"term": {"domain": "example.com"}} in _bool(body)["filter"][0]["bool"]["should"]
+    assert '"*.example.com"' in filters
+    assert {"term": {"domain": "www.example.com" if "www." in site else "example.com"}} == _bool(body)["filter"][1]
+    assert "secret" not in filters and "8443" not in filters
+
+
+def test_an_empty_host_in_site_or_domain_is_refused() -> None:
+    for request in (SearchRequest(query="x site:https://"), SearchRequest(query="x", domain="http://")):
+        with pytest.raises(SearchQueryError, match="no host"):
+            build_search(request)
+
+
+def _searchable(text: str) -> bool:
+    """Has a character the standard tokenizer makes a token of: a letter, a digit or a symbol such as an emoji."""
+    return any(c.isalnum() or unicodedata.category(c) == "So" for c in text)
+
+
+def _clauses(node: Any) -> Iterator[tuple[str, Any]]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield key, value
+            yield from _clauses(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _clauses(item)
+
+
+@hypothesis_settings(max_examples=300)
+@given(st.lists(st.one_of(st.characters(), st.sampled_from(['"', "-", "+", "*", "|", "(", ")", "~", " ", "\\", "title:",
+                                                          "author:", "site:", "lang:", "https://", ":8080"])),
+                max_size=40).map("".join),
+       st.integers(-5, 10_050), st.integers(-5, 10_050), st.one_of(st.none(), st.dates()),
+       st.one_of(st.none(), st.dates()))
+def test_any_input_is_refused_clearly_or_builds_a_well_formed_request(query: str, size: int, offset: int,
+                                                                     since: date | None, until: date | None) -> None:
+    request = SearchRequest(query=query, languages=("de", "en"), size=size, offset=offset, since=since, until=until)
+    try:
+        body = build_search(request)
+    except SearchQueryError as exc:
+        assert str(exc)
+        return
+    json.dumps(body)
+    assert body["from"] >= 0 and body["size"] >= 0 and body["from"] + body["size"] <= 10_000
+    for kind, clause in _clauses(body["query"]):
+        if kind in ("simple_query_string", "multi_match"):
+            assert clause["query"] == clause["query"].strip() and clause["query"]
+            assert _searchable(clause["query"])
+            if "text^1" in clause["fields"]:  # the free text: every field term taken out
+                assert not re.search(r"(?i)(?:^|\s)[+-]?(?:title|author|site|lang):", clause["query"])
+        if kind == "range":
+            assert all(re.fullmatch(r"\d{4}-\d\d-\d\d", v) for v in clause["published"].values())
+        if kind == "term" and "domain" in clause:
+            assert clause["domain"] and clause["domain"] == clause["domain"].lower() and "/" not in clause["domain"]
+
+
+@given(st.text(max_size=120))
+def test_the_proximity_words_are_words_of_the_query_only(text: str) -> None:
+    words = _words(text)
+    assert words == " ".join(words.split())
+    assert all(word in text for word in words.split())
+
+
+@given(st.integers(0, 2 * SNIPPET_CHARS), st.sampled_from(["a", "a " * 200]),
+       st.sampled_from(["title", "text", "i18n.de.text", "description"]))
+def test_a_snippet_cut_short_never_leaves_a_highlight_open(before: int, after: str, name: str) -> None:
+    fragment = " ".join(f"{'x' * before} **neue Häuser** {after}".split())
+    hit = read_hit({"_source": {"url": "http://a/"}, "highlight": {name: [fragment]}})
+
+    assert hit.snippet.count("**") % 2 == 0 and "***" not in hit.snippet
+    assert len(hit.snippet) <= SNIPPET_CHARS * 2 + len("**")
+    assert fragment.startswith(hit.snippet.removesuffix("**"))
+
+
+def test_a_query_of_more_words_than_a_search_server_can_parse_quickly_is_refused() -> None:
+    longest = " ".join(f"-w{i}" for i in range(MAX_QUERY_WORDS))
+
+    assert build_search(SearchRequest(query=longest))["query"]
+    with pytest.raises(SearchQueryError, match=f"{MAX_QUERY_WORDS + 1} words: at most {MAX_QUERY_WORDS}"):
+        build_search(SearchRequest(query=f"{longest} Haus"))
