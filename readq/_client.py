@@ -12,7 +12,7 @@ from typing import Any
 
 import redis
 from celery import Celery
-from elasticsearch import ApiError, NotFoundError, TransportError
+from elasticsearch import ApiError, BadRequestError, NotFoundError, TransportError
 
 from config.celery import create_app
 from config.settings import Settings, get_settings
@@ -30,6 +30,7 @@ from workers.indexing.elastic import (
     migrate,
 )
 from workers.indexing.query import (
+    SearchQueryError,
     SearchRequest,
     SearchResults,
     build_search,
@@ -382,7 +383,10 @@ class Client:
                                 collapse=collapse and version >= PAGES_FEATURE_VERSIONS["collapse"],
                                 compound_parts=version >= PAGES_FEATURE_VERSIONS["compound_parts"])
         alias = self.settings.pages_alias
-        response = self._search(index=alias, **build_search(request)).body
+        try:
+            response = self._search(index=alias, **build_search(request)).body
+        except BadRequestError as exc:  # a limit of the cluster's own, e.g. a smaller index.max_result_window
+            raise SearchQueryError(f"Elasticsearch refused the search: {exc}") from exc
         groups = collapsed_groups(response) if request.collapse else []
         similar = read_similar_counts(self._search(index=alias, **similar_count_search(groups)).body) if groups else {}
         return read_results(response, request, similar)

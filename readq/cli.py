@@ -431,8 +431,8 @@ def purge(client: Client, batch: str, yes: bool, as_json: bool) -> None:
 @cli.command()
 @click.argument("query", nargs=-1, required=True)
 @click.option("--size", "-n", default=10, show_default=True, type=click.IntRange(1, 1000), help="Hits to show.")
-@click.option("--from", "offset", default=0, show_default=True, type=click.IntRange(0, 10_000),
-              help="Skip this many hits (paging).")
+@click.option("--from", "offset", default=0, show_default=True, type=click.IntRange(min=0),
+              help="Skip this many hits (paging; --from plus --size at most 10,000).")
 @click.option("--domain", help="Only documents from this host.")
 @click.option("--lang", help="The query's language (ISO 639-1, e.g. de; 'all' for every one); default: detected.")
 @click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="Published on or after this day (YYYY-MM-DD).")
@@ -462,8 +462,8 @@ def search(client: Client, query: tuple[str, ...], size: int, offset: int, domai
         results = client.search(" ".join(query), size=size, offset=offset, domain=domain, lang=lang,
                                  since=since.date() if since else None, until=until.date() if until else None,
                                  collapse=not no_collapse)
-    except SearchQueryError as exc:
-        raise click.UsageError(str(exc)) from exc
+    except SearchQueryError as exc:  # it may quote what was typed: a URL with a password, say
+        raise click.UsageError(mask_secrets(str(exc))) from exc
 
     def human() -> None:
         if not results.hits:

@@ -22,6 +22,7 @@ from workers.extraction.extractor import Extraction
 from workers.extraction.metadata import PageMetadata
 from workers.indexing.elastic import index_versions, mapping_version, write_index
 from workers.indexing.indexer import BulkIndexer
+from workers.indexing.query import SearchQueryError
 
 FILLER = "Dieser Satz füllt den Text nur auf, damit er lang genug ist. "
 
@@ -136,12 +137,15 @@ def test_field_queries(corpus: tuple[Client, str]) -> None:
     by_author = client.search('Haus author:"Anna Schmidt"', lang="de")
     by_site = client.search(f"Quokka site:{base.removeprefix('http://')}", lang="de", size=20)
     excluded = client.search("Quokka -title:Seite", lang="de")
+    stray_operator = client.search("title:Wohnungsmarkt -")
+    by_url = client.search(f"Quokka site:{base.upper()}:80/any/path", lang="de", size=20)
 
     assert [hit.url for hit in in_title] == [f"{base}/de"]
     assert in_title[0].highlights["title"] == "**Wohnungsmarkt**"
     assert len(in_body_only) == 0 and len(client.search("Altstadt")) == 1
     assert [hit.url for hit in by_author] == [f"{base}/de"]
     assert by_site.total == 7 and len(excluded) == 0
+    assert [hit.url for hit in stray_operator] == [f"{base}/de"] and by_url.total == 7
 
 
 def test_a_duplicate_pair_collapses_into_one_hit(corpus: tuple[Client, str]) -> None:
@@ -186,6 +190,9 @@ def test_readq_search_on_the_command_line(corpus: tuple[Client, str]) -> None:
     human = run(client, "search", "Gletscher", "--lang", "de")
     bad_range = run(client, "search", "Quokka", "--since", "2024-02-01", "--until", "2024-01-01")
     bad_lang = run(client, "search", "Quokka", "--lang", "xx")
+    secret_lang = run(client, "search", "Quokka", "--lang", "https://reader:s3cret@example.com")
+    past_window = run(client, "search", "Quokka", "--from", "9995", "--json")
+    last_day = run(client, "search", "Quokka", "--lang", "de", "--until", "9999-12-31", "--json")
 
     assert as_json.returncode == SUCCESS, as_json.stderr
     answer = json.loads(as_json.stdout)
@@ -194,6 +201,18 @@ def test_readq_search_on_the_command_line(corpus: tuple[Client, str]) -> None:
     assert human.returncode == SUCCESS and "(and 1 similar)" in human.stdout and f"{base}/original" in human.stdout
     assert bad_range.returncode == USAGE and "after --until" in bad_range.stderr
     assert bad_lang.returncode == USAGE and "no analyzer for language(s) xx" in bad_lang.stderr
+    assert secret_lang.returncode == USAGE and "s3cret" not in secret_lang.stderr and "***@" in secret_lang.stderr
+    assert past_window.returncode == USAGE and "10,000" in past_window.stderr and past_window.stdout == ""
+    assert last_day.returncode == SUCCESS, last_day.stderr
+    assert json.loads(last_day.stdout)["total"] == 7
+
+
+def test_a_search_elasticsearch_refuses_is_a_query_error_not_a_crash(idle: Client) -> None:
+    """A limit of the cluster's own that the request builder cannot know: here a smaller result window."""
+    idle.runtime.es.indices.put_settings(index=idle.settings.pages_alias, settings={"max_result_window": 5})
+
+    with pytest.raises(SearchQueryError, match="Result window is too large"):
+        idle.search("Haus", lang="de", size=5, offset=3)
 
 
 # --- migration ------------------------------------------------------------------------------------------------------
