@@ -18,6 +18,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from workers.errors import ReadqError
+from workers.extraction.declared import language_tag
 from workers.extraction.languages import (
     ANALYSED_FIELDS,
     COMPOUND_LANGUAGES,
@@ -192,7 +193,10 @@ def _host(value: str) -> str:
 
 def _field_clause(term: FieldTerm, languages: tuple[str, ...]) -> dict[str, Any]:
     if term.field == "lang":
-        return {"term": {"lang": term.value.lower()}}
+        code = language_tag(term.value)
+        if code is None:
+            raise SearchQueryError(f"lang:{term.value} is not a language code (ISO 639-1: lang:de, lang:fr)")
+        return {"term": {"lang": code}}
     if term.field == "site":
         host = _host(term.value).removeprefix("www.")
         names = [] if "://" in term.value else [{"term": {"site_name": term.value}}]  # a URL names a host only

@@ -413,3 +413,16 @@ def test_a_query_of_more_words_than_a_search_server_can_parse_quickly_is_refused
     assert build_search(SearchRequest(query=longest))["query"]
     with pytest.raises(SearchQueryError, match=f"{MAX_QUERY_WORDS + 1} words: at most {MAX_QUERY_WORDS}"):
         build_search(SearchRequest(query=f"{longest} Haus"))
+
+
+@pytest.mark.parametrize(("term", "code"), [("lang:DE", "de"), ("lang:de-DE", "de"), ("-lang:pt_BR", "pt")])
+def test_a_lang_term_reads_a_language_tag_as_documents_store_it(term: str, code: str) -> None:
+    clauses = _bool(build_search(SearchRequest(query=f"Haus {term}")))
+
+    assert {"term": {"lang": code}} in clauses["filter"] + clauses["must_not"]
+
+
+@pytest.mark.parametrize("value", ["german", "*", "d3", "-"])
+def test_a_lang_term_that_is_no_language_code_is_refused(value: str) -> None:
+    with pytest.raises(SearchQueryError, match=f"lang:{re.escape(value)} is not a language code"):
+        build_search(SearchRequest(query=f"Haus lang:{value}"))
