@@ -397,6 +397,8 @@ class Client:
         except NotFoundError as exc:
             raise IndexMissing(f"Elasticsearch has no index {index!r} (error: {exc.message}): run `readq setup` "
                                f"with the same READQ_INDEX_PREFIX as the workers") from exc
+        except TransportError as exc:  # gone, or busy past the request timeout (a search is not cancelled)
+            raise ServiceUnavailable("Elasticsearch", self.settings.es_url, str(exc)) from exc
 
 
 def _epoch(iso: str | None) -> float:
