@@ -198,7 +198,8 @@ def _field_clause(term: FieldTerm, languages: tuple[str, ...]) -> dict[str, Any]
             raise SearchQueryError(f"lang:{term.value} is not a language code (ISO 639-1: lang:de, lang:fr)")
         return {"term": {"lang": code}}
     if term.field == "site":
-        host = _host(term.value).removeprefix("www.")
+        # A quoted value is a site name ("AC/DC Fans") as much as a host: read as typed, not as a URL.
+        host = (term.value.lower() if term.phrase else _host(term.value)).removeprefix("www.")
         names = [] if "://" in term.value else [{"term": {"site_name": term.value}}]  # a URL names a host only
         return {"bool": {"should": [{"term": {"domain": host}}, {"term": {"domain": f"www.{host}"}},
                                     {"wildcard": {"domain": {"value": f"*.{host}"}}}, *names],

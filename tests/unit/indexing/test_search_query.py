@@ -386,7 +386,7 @@ def test_any_input_is_refused_clearly_or_builds_a_well_formed_request(query: str
         if kind == "range":
             assert all(re.fullmatch(r"\d{4}-\d\d-\d\d", v) for v in clause["published"].values())
         if kind == "term" and "domain" in clause:
-            assert clause["domain"] and clause["domain"] == clause["domain"].lower() and "/" not in clause["domain"]
+            assert clause["domain"] and clause["domain"] == clause["domain"].lower()
 
 
 @given(st.text(max_size=120))
@@ -426,3 +426,10 @@ def test_a_lang_term_reads_a_language_tag_as_documents_store_it(term: str, code:
 def test_a_lang_term_that_is_no_language_code_is_refused(value: str) -> None:
     with pytest.raises(SearchQueryError, match=f"lang:{re.escape(value)} is not a language code"):
         build_search(SearchRequest(query=f"Haus lang:{value}"))
+
+
+def test_a_quoted_site_is_a_site_name_as_typed_not_a_url() -> None:
+    should = _bool(build_search(SearchRequest(query='x site:"AC/DC Fans"')))["filter"][0]["bool"]["should"]
+
+    assert {"term": {"site_name": "AC/DC Fans"}} in should
+    assert {"wildcard": {"domain": {"value": "*.ac"}}} not in should  # not the .ac top-level domain
