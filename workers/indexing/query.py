@@ -141,6 +141,9 @@ def _searchable(text: str) -> bool:
 
 def parse_query(query: str) -> ParsedQuery:
     """Split ``title:``/``author:``/``site:``/``lang:`` terms off the free text."""
+    # Pages are indexed with composed letters (NFC), as HTML almost always has them; a query pasted decomposed
+    # (NFD: "a" and a combining diaeresis, from a PDF or a macOS file name) would match none of their "ä".
+    query = unicodedata.normalize("NFC", query)
     terms = []
     for match in FIELD_TERM.finditer(query):
         value = match.group("value")

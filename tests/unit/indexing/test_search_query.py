@@ -433,3 +433,13 @@ def test_a_quoted_site_is_a_site_name_as_typed_not_a_url() -> None:
 
     assert {"term": {"site_name": "AC/DC Fans"}} in should
     assert {"wildcard": {"domain": {"value": "*.ac"}}} not in should  # not the .ac top-level domain
+
+
+def test_a_query_typed_or_pasted_decomposed_searches_the_composed_letters_documents_have() -> None:
+    decomposed = unicodedata.normalize("NFD", 'Häuser title:"Café" author:Zoë')
+    body = build_search(SearchRequest(query=decomposed, languages=("de",)))
+    musts = json.dumps(_bool(body)["must"], ensure_ascii=False)
+
+    assert decomposed != 'Häuser title:"Café" author:Zoë'
+    assert _text_clause(body)["query"] == "Häuser" and "Café" in musts and "Zoë" in musts
+    assert parse_query(decomposed).language_text == "Häuser Café"
