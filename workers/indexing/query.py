@@ -53,6 +53,7 @@ FILTER_PREFIXES = ("site", "lang")
 FIELD_TERM = re.compile(r'(?:(?<=\s)|^)(?P<sign>[+-]?)(?P<field>title|author|site|lang):(?P<value>"[^"]*"|[^\s"]+)',
                         re.IGNORECASE)
 FIELD_PREFIX = re.compile(r"(?:(?<=\s)|^)[+-]?(?P<field>title|author|site|lang):", re.IGNORECASE)
+SOFT_HYPHEN = "\u00ad"
 WORD = re.compile(r"\w+")
 OPERATOR = re.compile(r'["|()~]|(?:^|\s)[+-]|\*(?:\s|$)')  # simple-query-string syntax in the free text
 
@@ -142,8 +143,10 @@ def _searchable(text: str) -> bool:
 def parse_query(query: str) -> ParsedQuery:
     """Split ``title:``/``author:``/``site:``/``lang:`` terms off the free text."""
     # Pages are indexed with composed letters (NFC), as HTML almost always has them; a query pasted decomposed
-    # (NFD: "a" and a combining diaeresis, from a PDF or a macOS file name) would match none of their "ä".
-    query = unicodedata.normalize("NFC", query)
+    # (NFD: "a" and a combining diaeresis, from a PDF or a macOS file name) would match none of their "ä". A soft
+    # hyphen copied with a word from a page (German news sites hyphenate headlines with &shy;) stays inside the
+    # word's token, which then matches no other page.
+    query = unicodedata.normalize("NFC", query).replace(SOFT_HYPHEN, "")
     terms = []
     for match in FIELD_TERM.finditer(query):
         value = match.group("value")

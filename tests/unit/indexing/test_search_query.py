@@ -443,3 +443,9 @@ def test_a_query_typed_or_pasted_decomposed_searches_the_composed_letters_docume
     assert decomposed != 'Häuser title:"Café" author:Zoë'
     assert _text_clause(body)["query"] == "Häuser" and "Café" in musts and "Zoë" in musts
     assert parse_query(decomposed).language_text == "Häuser Café"
+
+
+def test_a_query_copied_from_a_page_with_soft_hyphens_searches_the_words_without_them() -> None:
+    parsed = parse_query("Bundes\u00adregierung title:Wahl\u00adkampf")
+
+    assert parsed.text == "Bundesregierung" and parsed.terms[0].value == "Wahlkampf"
