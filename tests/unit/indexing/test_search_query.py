@@ -413,6 +413,8 @@ def test_a_query_of_more_words_than_a_search_server_can_parse_quickly_is_refused
     assert build_search(SearchRequest(query=longest))["query"]
     with pytest.raises(SearchQueryError, match=f"{MAX_QUERY_WORDS + 1} words: at most {MAX_QUERY_WORDS}"):
         build_search(SearchRequest(query=f"{longest} Haus"))
+    with pytest.raises(SearchQueryError, match=f"{MAX_QUERY_WORDS + 1} words"):  # no space, yet as many terms
+        build_search(SearchRequest(query="|".join(f"w{i}" for i in range(MAX_QUERY_WORDS + 1))))
 
 
 @pytest.mark.parametrize(("term", "code"), [("lang:DE", "de"), ("lang:de-DE", "de"), ("-lang:pt_BR", "pt")])
