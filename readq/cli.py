@@ -467,6 +467,9 @@ def search(client: Client, query: tuple[str, ...], size: int, offset: int, domai
         raise click.UsageError(mask_secrets(str(exc))) from exc
 
     def human() -> None:
+        if not results.hits and results.total:  # paged past the end
+            click.echo(f"{results.total} matching documents, none from {offset + 1} on", err=True)
+            return
         if not results.hits:
             click.echo(f"no hits (languages searched: {', '.join(results.languages)})", err=True)
             return

@@ -14,7 +14,7 @@ import pytest
 
 from config.settings import Settings
 from readq import Client
-from readq._exit_codes import SUCCESS, USAGE
+from readq._exit_codes import PARTIAL, SUCCESS, USAGE
 from tests.integration.test_cli import run
 from tests.support.services import drop_indices
 from workers.extraction.documents import build_document, document_id
@@ -193,6 +193,7 @@ def test_readq_search_on_the_command_line(corpus: tuple[Client, str]) -> None:
     secret_lang = run(client, "search", "Quokka", "--lang", "https://reader:s3cret@example.com")
     past_window = run(client, "search", "Quokka", "--from", "9995", "--json")
     last_day = run(client, "search", "Quokka", "--lang", "de", "--until", "9999-12-31", "--json")
+    past_the_end = run(client, "search", "Quokka", "--lang", "de", "--from", "50")
 
     assert as_json.returncode == SUCCESS, as_json.stderr
     answer = json.loads(as_json.stdout)
@@ -205,6 +206,7 @@ def test_readq_search_on_the_command_line(corpus: tuple[Client, str]) -> None:
     assert past_window.returncode == USAGE and "10,000" in past_window.stderr and past_window.stdout == ""
     assert last_day.returncode == SUCCESS, last_day.stderr
     assert json.loads(last_day.stdout)["total"] == 7
+    assert past_the_end.returncode == PARTIAL and "7 matching documents, none from 51 on" in past_the_end.stderr
 
 
 def test_a_search_elasticsearch_refuses_is_a_query_error_not_a_crash(idle: Client) -> None:
