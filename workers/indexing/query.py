@@ -187,10 +187,10 @@ def _words(text: str) -> str:
 
 def _host(value: str) -> str:
     """The host a ``site:`` term or ``--domain`` names, as documents store it: ``https://Example.com:8080/a`` and
-    ``example.com:8080`` are ``example.com``."""
+    ``example.com:8080`` are ``example.com``, ``münchen.de`` is ``xn--mnchen-3ya.de`` (URLs are normalised so)."""
     try:
-        host = domain_of(value if "://" in value else f"//{value}")
-    except ValueError as exc:  # a malformed IPv6 literal
+        host = domain_of(value if "://" in value else f"//{value}").encode("idna").decode("ascii")
+    except ValueError as exc:  # a malformed IPv6 literal, a label IDNA refuses (empty, over 63 characters)
         raise SearchQueryError(f"{value!r} is not a host name: {exc}") from exc
     if not host:
         raise SearchQueryError(f"{value!r} names no host")

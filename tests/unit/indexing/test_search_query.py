@@ -451,3 +451,13 @@ def test_a_query_copied_from_a_page_with_soft_hyphens_searches_the_words_without
     parsed = parse_query("Bundes\u00adregierung title:Wahl\u00adkampf")
 
     assert parsed.text == "Bundesregierung" and parsed.terms[0].value == "Wahlkampf"
+
+
+def test_an_international_site_is_searched_in_the_punycode_documents_store_it_in() -> None:
+    body = build_search(SearchRequest(query="x site:München.de", domain="https://bücher.example/"))
+    should = _bool(body)["filter"][0]["bool"]["should"]
+
+    assert {"term": {"domain": "xn--mnchen-3ya.de"}} in should
+    assert _bool(body)["filter"][1] == {"term": {"domain": "xn--bcher-kva.example"}}
+    with pytest.raises(SearchQueryError, match="not a host name"):
+        build_search(SearchRequest(query=f"x site:{'a' * 64}.de"))  # a label longer than DNS allows
