@@ -206,7 +206,8 @@ def _field_clause(term: FieldTerm, languages: tuple[str, ...]) -> dict[str, Any]
     if term.field == "site":
         # A quoted value is a site name ("AC/DC Fans") as much as a host: read as typed, not as a URL.
         host = (term.value.lower() if term.phrase else _host(term.value)).removeprefix("www.")
-        names = [] if "://" in term.value else [{"term": {"site_name": term.value}}]  # a URL names a host only
+        names = [] if "://" in term.value else [  # a URL names a host only
+            {"term": {"site_name": {"value": term.value, "case_insensitive": True}}}]
         return {"bool": {"should": [{"term": {"domain": host}}, {"term": {"domain": f"www.{host}"}},
                                     {"wildcard": {"domain": {"value": f"*.{host}"}}}, *names],
                          "minimum_should_match": 1}}

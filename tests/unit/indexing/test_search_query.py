@@ -433,7 +433,7 @@ def test_a_lang_term_that_is_no_language_code_is_refused(value: str) -> None:
 def test_a_quoted_site_is_a_site_name_as_typed_not_a_url() -> None:
     should = _bool(build_search(SearchRequest(query='x site:"AC/DC Fans"')))["filter"][0]["bool"]["should"]
 
-    assert {"term": {"site_name": "AC/DC Fans"}} in should
+    assert {"term": {"site_name": {"value": "AC/DC Fans", "case_insensitive": True}}} in should
     assert {"wildcard": {"domain": {"value": "*.ac"}}} not in should  # not the .ac top-level domain
 
 
@@ -461,3 +461,9 @@ def test_an_international_site_is_searched_in_the_punycode_documents_store_it_in
     assert _bool(body)["filter"][1] == {"term": {"domain": "xn--bcher-kva.example"}}
     with pytest.raises(SearchQueryError, match="not a host name"):
         build_search(SearchRequest(query=f"x site:{'a' * 64}.de"))  # a label longer than DNS allows
+
+
+def test_a_site_name_matches_whatever_its_case() -> None:
+    should = _bool(build_search(SearchRequest(query='x site:"der spiegel"')))["filter"][0]["bool"]["should"]
+
+    assert {"term": {"site_name": {"value": "der spiegel", "case_insensitive": True}}} in should
