@@ -467,3 +467,10 @@ def test_a_site_name_matches_whatever_its_case() -> None:
     should = _bool(build_search(SearchRequest(query='x site:"der spiegel"')))["filter"][0]["bool"]["should"]
 
     assert {"term": {"site_name": {"value": "der spiegel", "case_insensitive": True}}} in should
+
+
+def test_a_query_that_is_not_utf8_is_refused_before_it_is_sent() -> None:
+    latin1 = b"Stra\xdfe".decode("utf-8", "surrogateescape")  # what Python makes of a Latin-1 terminal's argument
+
+    with pytest.raises(SearchQueryError, match="not UTF-8"):
+        build_search(SearchRequest(query=latin1))
