@@ -12,7 +12,8 @@ from typing import Any
 
 import redis
 from celery import Celery
-from elasticsearch import ApiError, BadRequestError, NotFoundError, TransportError
+from elasticsearch import ApiError, BadRequestError, ConnectionTimeout, NotFoundError, TransportError
+from elasticsearch import ConnectionError as ESConnectionError
 
 from config.celery import create_app
 from config.settings import Settings, get_settings
@@ -397,7 +398,7 @@ class Client:
         except NotFoundError as exc:
             raise IndexMissing(f"Elasticsearch has no index {index!r} (error: {exc.message}): run `readq setup` "
                                f"with the same READQ_INDEX_PREFIX as the workers") from exc
-        except TransportError as exc:  # gone, or busy past the request timeout (a search is not cancelled)
+        except (ESConnectionError, ConnectionTimeout) as exc:  # gone, or busy past the request timeout
             raise ServiceUnavailable("Elasticsearch", self.settings.es_url, str(exc)) from exc
 
 
