@@ -248,7 +248,8 @@ def build_search(request: SearchRequest) -> dict[str, Any]:
         raise SearchQueryError(f"the query has {len(WORD.findall(request.query))} words: at most {MAX_QUERY_WORDS}")
     parsed = parse_query(request.query)
     if not parsed.text and not parsed.terms:
-        raise SearchQueryError("the query is empty: it has no word to search for")
+        raise SearchQueryError("the query is empty: it has no word to search for (`*` alone is no query either: "
+                               "`readq export` lists every document)")
     langs = request.languages
     must: list[dict[str, Any]] = []
     must_not: list[dict[str, Any]] = []
