@@ -474,3 +474,16 @@ def test_a_query_that_is_not_utf8_is_refused_before_it_is_sent() -> None:
 
     with pytest.raises(SearchQueryError, match="not UTF-8"):
         build_search(SearchRequest(query=latin1))
+
+
+@given(st.dictionaries(st.sampled_from(["title", "text", "description", "i18n.de.text", "i18n.fr.title"]),
+                       st.lists(st.text(min_size=1, max_size=30), max_size=2)))
+def test_highlights_are_one_folded_fragment_per_matched_field_a_language_fields_first(
+        highlight: dict[str, list[str]]) -> None:
+    chosen = read_highlights(highlight)
+
+    assert set(chosen) == {name.rsplit(".", 1)[-1] for name, fragments in highlight.items() if fragments}
+    for base, fragment in chosen.items():
+        sources = [name for name in highlight if name.rsplit(".", 1)[-1] == base and highlight[name]]
+        preferred = [name for name in sources if name.startswith("i18n.")] or sources
+        assert fragment in {" ".join(highlight[name][0].split()) for name in preferred}
