@@ -53,6 +53,7 @@ FILTER_PREFIXES = ("site", "lang")
 FIELD_TERM = re.compile(r'(?:(?<=\s)|^)(?P<sign>[+-]?)(?P<field>title|author|site|lang):(?P<value>"[^"]*"|[^\s"]+)',
                         re.IGNORECASE)
 FIELD_PREFIX = re.compile(r"(?:(?<=\s)|^)[+-]?(?P<field>title|author|site|lang):", re.IGNORECASE)
+EXCLUDED = re.compile(r'(?:(?<=\s)|^)-(?P<value>"[^"]*"|[^\s"()|]+)')  # -word, -"a phrase" of the free text
 SOFT_HYPHEN = "\u00ad"
 WORD = re.compile(r"\w+")
 OPERATOR = re.compile(r'["|()~]|(?:^|\s)[+-]|\*(?:\s|$)')  # simple-query-string syntax in the free text
@@ -64,7 +65,7 @@ class SearchQueryError(ReadqError):
 
 @dataclass(frozen=True)
 class FieldTerm:
-    field: str  # one of FIELD_PREFIXES
+    field: str  # one of FIELD_PREFIXES, or "text" for an excluded word or phrase of the free text
     value: str  # without quotes
     phrase: bool
     exclude: bool
@@ -168,6 +169,14 @@ def parse_query(query: str) -> ParsedQuery:
         name = left.group("field").lower()
         raise SearchQueryError(f'{name}: needs a word or a quoted phrase right after the colon ({name}:Haus, '
                                f'{name}:"neue Regierung")')
+    # Simple-query-string ORs "-word" with the other words (elastic/elasticsearch#4707): "Wahl -Umfrage" would find
+    # pages with "Umfrage" too. Excluded words leave the free text for clauses of their own.
+    for match in EXCLUDED.finditer(text):
+        value = match.group("value").strip('"').strip()
+        if _searchable(value):
+            terms.append(FieldTerm(field="text", value=value, phrase=match.group("value").startswith('"'),
+                                   exclude=True))
+    text = fold_whitespace(EXCLUDED.sub(" ", text))
     if not _searchable(text):
         # Search syntax alone (a stray "-", '"' or "*") finds nothing and, as a required clause, would leave the
         # field terms beside it nothing to match.
@@ -215,7 +224,10 @@ def _field_clause(term: FieldTerm, languages: tuple[str, ...]) -> dict[str, Any]
         return {"bool": {"should": [{"term": {"domain": host}}, {"term": {"domain": f"www.{host}"}},
                                     {"wildcard": {"domain": {"value": f"*.{host}"}}}, *names],
                          "minimum_should_match": 1}}
-    fields = searched_fields("title", languages) if term.field == "title" else ["author"]
+    if term.field == "text":
+        fields = [name for base in ANALYSED_FIELDS for name in searched_fields(base, languages)]
+    else:
+        fields = searched_fields("title", languages) if term.field == "title" else ["author"]
     kind = "phrase" if term.phrase else "best_fields"
     return {"multi_match": {"query": term.value, "fields": fields, "type": kind,
                             **({} if term.phrase else {"operator": "and"})}}

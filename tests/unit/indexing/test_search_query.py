@@ -73,7 +73,7 @@ def test_free_text_searches_the_neutral_and_the_query_languages_fields_title_abo
     assert not any(".fr." in f for f in fields)
     assert _text_clause(body)["query"] == "neue Häuser"
     assert "multi_match" in _text_alternatives(body)[0]  # plain words need no query-string parser
-    syntax = build_search(SearchRequest(query="neue -Häuser", languages=("de",)))
+    syntax = build_search(SearchRequest(query="neue Häuser*", languages=("de",)))
     assert _bool(syntax)["must"][0]["simple_query_string"]["fields"] == fields
 
 
@@ -204,7 +204,7 @@ def test_any_query_parses_or_is_refused_and_its_field_terms_leave_the_free_text(
         assert re.search(r"(?i)(title|author|site|lang):", query), exc
         return
     for term in parsed.terms:
-        assert term.field in ("title", "author", "site", "lang")
+        assert term.field in ("title", "author", "site", "lang") or (term.field, term.exclude) == ("text", True)
         assert term.value and term.value == term.value.strip() and '"' not in term.value
     assert "title:" not in parsed.text.split()[0:1]
     assert parsed.text == " ".join(parsed.text.split())
@@ -487,3 +487,18 @@ def test_highlights_are_one_folded_fragment_per_matched_field_a_language_fields_
         sources = [name for name in highlight if name.rsplit(".", 1)[-1] == base and highlight[name]]
         preferred = [name for name in sources if name.startswith("i18n.")] or sources
         assert fragment in {" ".join(highlight[name][0].split()) for name in preferred}
+
+
+def test_excluded_words_and_phrases_exclude_whatever_else_matches() -> None:
+    """Simple-query-string ORs a ``-word`` with the other words by default, so ``Wahl -Umfrage`` found every page
+    without "Umfrage" and every page with "Wahl", "Umfrage" or not (elastic/elasticsearch#4707): excluded words
+    and phrases are clauses of their own, in every field searched."""
+    body = build_search(SearchRequest(query='Wahl -Umfrage -"neue Regierung" e-mail', languages=("de",)))
+    must_not = _bool(body)["must_not"]
+
+    assert parse_query('Wahl -Umfrage -"neue Regierung" e-mail').text == "Wahl e-mail"
+    assert {c["multi_match"]["query"] for c in must_not} == {"Umfrage", "neue Regierung"}
+    phrase = next(c["multi_match"] for c in must_not if c["multi_match"]["query"] == "neue Regierung")
+    assert phrase["type"] == "phrase"
+    assert phrase["fields"] == ["title", "i18n.de.title", "description", "i18n.de.description", "text", "i18n.de.text"]
+    assert "Umfrage" not in json.dumps(_bool(body)["must"]) + json.dumps(_bool(body)["should"])
