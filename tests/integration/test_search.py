@@ -126,10 +126,12 @@ def test_a_phrase_query_finds_the_words_together_only(corpus: tuple[Client, str]
     words = client.search("beschließt Haushalt", lang="de")
     excluded_word = client.search("Haus -Altstadt", lang="de")
     excluded_phrase = client.search('Quokka -"Quokka 3"', lang="de", size=20)
+    required = client.search("+Haus Morning", lang="all")
 
     assert [hit.url for hit in phrase] == [f"{base}/phrase-near"]
     assert len(excluded_word) == 0  # the only page with "Haus" has "Altstadt"
     assert excluded_phrase.total == 6 and f"{base}/paged-3" not in {hit.url for hit in excluded_phrase}
+    assert [hit.url for hit in required] == [f"{base}/de"]  # not the English "Morning" page
     assert {f"{base}/phrase-near", f"{base}/phrase-far"} <= {hit.url for hit in words}
     assert words[0].url == f"{base}/phrase-near"  # the proximity boost
 

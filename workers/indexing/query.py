@@ -53,7 +53,7 @@ FILTER_PREFIXES = ("site", "lang")
 FIELD_TERM = re.compile(r'(?:(?<=\s)|^)(?P<sign>[+-]?)(?P<field>title|author|site|lang):(?P<value>"[^"]*"|[^\s"]+)',
                         re.IGNORECASE)
 FIELD_PREFIX = re.compile(r"(?:(?<=\s)|^)[+-]?(?P<field>title|author|site|lang):", re.IGNORECASE)
-EXCLUDED = re.compile(r'(?:(?<=\s)|^)-(?P<value>"[^"]*"|[^\s"()|]+)')  # -word, -"a phrase" of the free text
+SIGNED = re.compile(r'(?:(?<=\s)|^)(?P<sign>[+-])(?P<value>"[^"]*"|[^\s"()|]+)')  # +word, -"a phrase" in the free text
 SOFT_HYPHEN = "\u00ad"
 WORD = re.compile(r"\w+")
 OPERATOR = re.compile(r'["|()~]|(?:^|\s)[+-]|\*(?:\s|$)')  # simple-query-string syntax in the free text
@@ -65,7 +65,7 @@ class SearchQueryError(ReadqError):
 
 @dataclass(frozen=True)
 class FieldTerm:
-    field: str  # one of FIELD_PREFIXES, or "text" for an excluded word or phrase of the free text
+    field: str  # one of FIELD_PREFIXES, or "text" for a required or excluded word or phrase of the free text
     value: str  # without quotes
     phrase: bool
     exclude: bool
@@ -170,13 +170,14 @@ def parse_query(query: str) -> ParsedQuery:
         raise SearchQueryError(f'{name}: needs a word or a quoted phrase right after the colon ({name}:Haus, '
                                f'{name}:"neue Regierung")')
     # Simple-query-string ORs "-word" with the other words (elastic/elasticsearch#4707): "Wahl -Umfrage" would find
-    # pages with "Umfrage" too. Excluded words leave the free text for clauses of their own.
-    for match in EXCLUDED.finditer(text):
+    # pages with "Umfrage" too; and its "+" is AND between two words, so a leading "+Wahl" required nothing. Such
+    # words get clauses of their own; a required one stays in the free text too, to score as the other words do.
+    for match in SIGNED.finditer(text):
         value = match.group("value").strip('"').strip()
         if _searchable(value):
             terms.append(FieldTerm(field="text", value=value, phrase=match.group("value").startswith('"'),
-                                   exclude=True))
-    text = fold_whitespace(EXCLUDED.sub(" ", text))
+                                   exclude=match.group("sign") == "-"))
+    text = fold_whitespace(SIGNED.sub(lambda m: " " if m.group("sign") == "-" else m.group("value"), text))
     if not _searchable(text):
         # Search syntax alone (a stray "-", '"' or "*") finds nothing and, as a required clause, would leave the
         # field terms beside it nothing to match.
@@ -289,7 +290,7 @@ def build_search(request: SearchRequest) -> dict[str, Any]:
         clause = _field_clause(term, langs)
         if term.exclude:
             must_not.append(clause)
-        elif term.field in FILTER_PREFIXES:
+        elif term.field in FILTER_PREFIXES or term.field == "text":
             filters.append(clause)
         else:
             must.append(clause)

@@ -87,7 +87,7 @@ def test_plain_words_of_a_compound_language_may_match_by_their_parts_instead() -
                                     "analyzer": "readq_de_parts", "boost": COMPOUND_PARTS_BOOST,
                                     "fields": ["i18n.de.title^3", "i18n.de.description^2", "i18n.de.text^1"]}
     english = build_search(SearchRequest(query="weekly review", languages=("en",)))
-    syntax = build_search(SearchRequest(query="+Kaisers Wochenrückblick", languages=("de",)))  # the user's operators
+    syntax = build_search(SearchRequest(query='"Kaisers Wochenrückblick"', languages=("de",)))  # the user's syntax
     old_index = build_search(SearchRequest(query="Kaisers Wochenrückblick", languages=("de",), compound_parts=False))
     for body in (english, syntax, old_index):
         assert len(_text_alternatives(body)) == 1
@@ -204,7 +204,7 @@ def test_any_query_parses_or_is_refused_and_its_field_terms_leave_the_free_text(
         assert re.search(r"(?i)(title|author|site|lang):", query), exc
         return
     for term in parsed.terms:
-        assert term.field in ("title", "author", "site", "lang") or (term.field, term.exclude) == ("text", True)
+        assert term.field in ("title", "author", "site", "lang", "text")
         assert term.value and term.value == term.value.strip() and '"' not in term.value
     assert "title:" not in parsed.text.split()[0:1]
     assert parsed.text == " ".join(parsed.text.split())
@@ -502,3 +502,13 @@ def test_excluded_words_and_phrases_exclude_whatever_else_matches() -> None:
     assert phrase["type"] == "phrase"
     assert phrase["fields"] == ["title", "i18n.de.title", "description", "i18n.de.description", "text", "i18n.de.text"]
     assert "Umfrage" not in json.dumps(_bool(body)["must"]) + json.dumps(_bool(body)["should"])
+
+
+def test_a_required_word_or_phrase_filters_wherever_it_stands_and_still_scores_as_a_word() -> None:
+    """Simple-query-string reads ``+`` as AND between two words: a leading ``+Haus`` required nothing."""
+    body = build_search(SearchRequest(query='+Haus river +"neue Regierung"', languages=("de",)))
+    required = [c["multi_match"] for c in _bool(body)["filter"]]
+
+    assert parse_query('+Haus river +"neue Regierung"').text == 'Haus river "neue Regierung"'
+    assert [(c["query"], c["type"]) for c in required] == [("Haus", "best_fields"), ("neue Regierung", "phrase")]
+    assert required[0]["fields"][-1] == "i18n.de.text" and _bool(body)["must_not"] == []
