@@ -143,14 +143,14 @@ def _searchable(text: str) -> bool:
 
 def parse_query(query: str) -> ParsedQuery:
     """Split ``title:``/``author:``/``site:``/``lang:`` terms off the free text."""
-    # Pages are indexed with composed letters (NFC), as HTML almost always has them; a query pasted decomposed
-    # (NFD: "a" and a combining diaeresis, from a PDF or a macOS file name) would match none of their "ä". A soft
-    # hyphen copied with a word from a page (German news sites hyphenate headlines with &shy;) stays inside the
-    # word's token, which then matches no other page.
     try:
         query.encode("utf-8")
     except UnicodeEncodeError as exc:  # undecodable bytes Python kept as surrogates: JSON cannot carry them
         raise SearchQueryError("the query is not UTF-8 text: is the terminal set to another encoding?") from exc
+    # Pages are indexed with composed letters (NFC), as HTML almost always has them; a query pasted decomposed
+    # (NFD: "a" and a combining diaeresis, from a PDF or a macOS file name) would match none of their "ä". A soft
+    # hyphen copied with a word from a page (German news sites hyphenate headlines with &shy;) stays inside the
+    # word's token, which then matches no other page.
     query = unicodedata.normalize("NFC", query).replace(SOFT_HYPHEN, "")
     terms = []
     for match in FIELD_TERM.finditer(query):
