@@ -50,9 +50,9 @@ SNIPPET_ORDER = ("text", "description", "title")  # the body's match tells most,
 SOURCE_EXCLUDES = ["text", "minhash", "minhash_bands", "i18n"]
 FIELD_PREFIXES = ("title", "author", "site", "lang")
 FILTER_PREFIXES = ("site", "lang")
-FIELD_TERM = re.compile(r'(?:(?<=\s)|^)(?P<sign>[+-]?)(?P<field>title|author|site|lang):(?P<value>"[^"]*"|[^\s"]+)',
-                        re.IGNORECASE)
-FIELD_PREFIX = re.compile(r"(?:(?<=\s)|^)[+-]?(?P<field>title|author|site|lang):", re.IGNORECASE)
+_FIELD = rf"(?:(?<=\s)|^)(?P<sign>[+-]?)(?P<field>{'|'.join(FIELD_PREFIXES)}):"
+FIELD_TERM = re.compile(_FIELD + r'(?P<value>"[^"]*"|[^\s"]+)', re.IGNORECASE)
+FIELD_PREFIX = re.compile(_FIELD, re.IGNORECASE)  # one left without a value
 SIGNED = re.compile(r'(?:(?<=\s)|^)(?P<sign>[+-])(?P<value>"[^"]*"|[^\s"()|]+)')  # +word, -"a phrase" in the free text
 SOFT_HYPHEN = "\u00ad"
 WORD = re.compile(r"\w+")
@@ -257,8 +257,9 @@ def build_search(request: SearchRequest) -> dict[str, Any]:
     unknown = sorted(set(request.languages) - set(LANGUAGES))
     if unknown:
         raise SearchQueryError(f"no analyzer for language(s) {', '.join(unknown)}; known: {', '.join(LANGUAGES)}")
-    if len(WORD.findall(request.query)) > MAX_QUERY_WORDS:  # words, not spaces: "a|b|c" is three terms
-        raise SearchQueryError(f"the query has {len(WORD.findall(request.query))} words: at most {MAX_QUERY_WORDS}")
+    word_count = len(WORD.findall(request.query))  # words, not spaces: "a|b|c" is three terms
+    if word_count > MAX_QUERY_WORDS:
+        raise SearchQueryError(f"the query has {word_count} words: at most {MAX_QUERY_WORDS}")
     parsed = parse_query(request.query)
     if not parsed.text and not parsed.terms:
         raise SearchQueryError("the query is empty: it has no word to search for (`*` alone is no query either: "
