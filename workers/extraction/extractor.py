@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 
 from lxml.html import HtmlElement
@@ -15,6 +15,7 @@ from workers.extraction.article import article_text, prose_chars
 from workers.extraction.cleaning import clean_tree
 from workers.extraction.metadata import PageMetadata, read_metadata
 from workers.extraction.parsing import parse_html
+from workers.extraction.text import reading_form
 from workers.extraction.timebudget import time_budget
 
 __all__ = ["Extraction", "Extractor", "detect_language", "prose_chars"]
@@ -61,7 +62,8 @@ class Extractor:
         prose = prose_chars(text)
         if prose < floor:
             raise NoReadableContent(f"only {prose} characters of prose (at least {floor} needed)")
-        return Extraction(text=text, lang=detect_language(text) or metadata.lang, metadata=metadata)
+        text = reading_form(text)
+        return Extraction(text=text, lang=detect_language(text) or metadata.lang, metadata=_as_read(metadata))
 
 
     @staticmethod
@@ -78,6 +80,15 @@ class Extractor:
             text = article_text(tree, min_chars=min_chars, description=metadata.description)
             check_time()
         return text
+
+
+def _as_read(metadata: PageMetadata) -> PageMetadata:
+    """The metadata a reader sees (and search matches) in the text's :func:`reading_form`."""
+    def read(value: str | None) -> str | None:
+        return None if value is None else reading_form(value)
+
+    return replace(metadata, title=read(metadata.title), author=read(metadata.author),
+                   description=read(metadata.description), site_name=read(metadata.site_name))
 
 
 @cache

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 
 from lxml.html import HtmlElement
 
@@ -20,11 +21,21 @@ LINE, PARAGRAPH = "\x00", "\x01"
 WHITESPACE_RE = re.compile(r"\s+")
 BREAKS_RE = re.compile(r"[\s\x00\x01]*[\x00\x01][\s\x00\x01]*")
 BLANK_LINES_RE = re.compile(r"\n{3,}")
+#: An invisible hyphenation hint (German sites put ``&shy;`` into long words): left in, it splits or glues a word.
+SOFT_HYPHEN = "\u00ad"
 
 
 def fold_whitespace(text: str) -> str:
     """``text`` with every run of whitespace one space, its ends stripped."""
     return " ".join(text.split())
+
+
+def reading_form(text: str) -> str:
+    """``text`` as a reader sees it and a search should match it: no soft hyphens, letters composed (NFC; a page or
+    a query written decomposed, "a" and a combining diaeresis, would match no composed "ä")."""
+    if SOFT_HYPHEN in text:
+        text = text.replace(SOFT_HYPHEN, "")
+    return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
 
 
 def layout_text(root: HtmlElement) -> str:

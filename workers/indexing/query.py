@@ -26,7 +26,7 @@ from workers.extraction.languages import (
     compound_parts_analyzer,
     language_field,
 )
-from workers.extraction.text import fold_whitespace
+from workers.extraction.text import fold_whitespace, reading_form
 from workers.urls import domain_of
 
 FIELD_BOOSTS = {"title": 3.0, "description": 2.0, "text": 1.0}
@@ -54,7 +54,6 @@ _FIELD = rf"(?:(?<=\s)|^)(?P<sign>[+-]?)(?P<field>{'|'.join(FIELD_PREFIXES)}):"
 FIELD_TERM = re.compile(_FIELD + r'(?P<value>"[^"]*"|[^\s"]+)', re.IGNORECASE)
 FIELD_PREFIX = re.compile(_FIELD, re.IGNORECASE)  # one left without a value
 SIGNED = re.compile(r'(?:(?<=\s)|^)(?P<sign>[+-])(?P<value>"[^"]*"|[^\s"()|]+)')  # +word, -"a phrase" in the free text
-SOFT_HYPHEN = "\u00ad"
 WORD = re.compile(r"\w+")
 OPERATOR = re.compile(r'["|()~]|(?:^|\s)[+-]|\*(?:\s|$)')  # simple-query-string syntax in the free text
 
@@ -147,11 +146,7 @@ def parse_query(query: str) -> ParsedQuery:
         query.encode("utf-8")
     except UnicodeEncodeError as exc:  # undecodable bytes Python kept as surrogates: JSON cannot carry them
         raise SearchQueryError("the query is not UTF-8 text: is the terminal set to another encoding?") from exc
-    # Pages are indexed with composed letters (NFC), as HTML almost always has them; a query pasted decomposed
-    # (NFD: "a" and a combining diaeresis, from a PDF or a macOS file name) would match none of their "ä". A soft
-    # hyphen copied with a word from a page (German news sites hyphenate headlines with &shy;) stays inside the
-    # word's token, which then matches no other page.
-    query = unicodedata.normalize("NFC", query).replace(SOFT_HYPHEN, "")
+    query = reading_form(query)  # as pages are indexed: a query pasted from a PDF or with a soft hyphen matches
     terms = []
     for match in FIELD_TERM.finditer(query):
         value = match.group("value")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -258,3 +259,30 @@ def test_extracted_text_holds_no_markup(extractions: dict[str, Extraction], name
     text = extractions[name].text
     assert EXPECTED[name]["with"][0].split()[0] in text
     assert not contains_markup(text), text
+
+
+SHY_PAGE = (
+    "<html><head><title>Die Bundes&shy;regierung plant neue Steuer\u00adregeln</title>"
+    '<meta name="description" content="Was die Bundes\u00adregierung plant"></head><body><article>'
+    "<h1>Die Bundes&shy;regierung plant neue Steuer&#173;regeln</h1>"
+    "<p>Die Bundes&shy;regierung hat am Dienstag einen Entwurf f\u0075\u0308r neue Steuer&#xAD;regeln vorgelegt, "
+    "der kleine Betriebe entlasten soll. Die Opposition spricht von einem Wahlgeschenk, die Verb\u0061\u0308nde "
+    "begr\u0075\u0308\u00dfen die Vorschl\u0061\u0308ge und fordern schnelle Beratungen im Bundestag.</p>"
+    "<p>Im Herbst soll das Gesetz in Kraft treten, wenn der Bundesrat zustimmt; bis dahin bleiben die alten "
+    "Regeln gültig, und die Finanzämter rechnen mit vielen Rückfragen.</p></article></body></html>"
+)
+
+
+def test_text_and_metadata_read_as_shown() -> None:
+    """A soft hyphen (character or entity) would stay inside the indexed word, and decomposed letters would not
+    match a query's composed ones: the text and the metadata come out as a reader sees them, in NFC."""
+    extraction = Extractor(min_text_chars=200).extract(SHY_PAGE, BASE_URL)
+    fields = {"text": extraction.text, "title": extraction.metadata.title,
+              "description": extraction.metadata.description}
+    assert "Bundesregierung hat am Dienstag" in extraction.text
+    assert "Steuerregeln vorgelegt" in extraction.text
+    assert "für neue" in extraction.text and "Verbände begrüßen die Vorschläge" in extraction.text
+    assert extraction.metadata.title == "Die Bundesregierung plant neue Steuerregeln"
+    assert extraction.metadata.description == "Was die Bundesregierung plant"
+    for name, value in fields.items():
+        assert value and "\u00ad" not in value and unicodedata.is_normalized("NFC", value), name
