@@ -8,9 +8,10 @@ Two corpus layouts are read, each scored as its README says:
 
 - snippets (``expectations.json``, like ``../shared/corpus``): a key (a URL, or ``hard::domain-x.html``) maps to
   its page file (gzip of the bytes served), ``with``/``without`` snippets and, for some pages, ``title``,
-  ``author``, ``date``, ``sitename`` and ``description``. Text: snippet containment after whitespace
-  normalisation, TP/FP/FN summed over the corpus. The base URL of a page is the key when it is an http(s) URL,
-  else ``http://`` + the part after ``::`` or ``://`` (``hard::domain-x.html`` -> ``http://domain-x.html``).
+  ``author``, ``date``, ``sitename`` and ``description``. Text: snippet containment after normalisation
+  (NFC, soft hyphens out, whitespace folded; metadata compare the same way), TP/FP/FN summed over the corpus. The
+  base URL of a page is the key when it is an http(s) URL, else ``http://`` + the part after ``::`` or ``://``
+  (``hard::domain-x.html`` -> ``http://domain-x.html``).
 - articles (``truth.json``: ``{id: {"articleBody": text}}``, pages in ``pages/<id>.html.gz``, like
   ``../shared/corpus-dragnet``): the shingle F1 of the public article-extraction benchmark: per page, the
   multisets of 4-word shingles (words are ``\w+``; a text of fewer words is one shorter shingle) of the truth and
@@ -36,6 +37,7 @@ import re
 import statistics
 import sys
 import time
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
@@ -45,13 +47,16 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 METADATA_FIELDS = ("title", "author", "date", "sitename", "description")
+SOFT_HYPHEN = "\u00ad"  # the scorer's own, not readq's: the metric must not depend on the extractor it measures
 
 
 # --- scoring: pure functions -------------------------------------------------------------------------------------
 
 def normalise(text: str) -> str:
-    """Every run of whitespace becomes one space; the ends are stripped."""
-    return " ".join(text.split())
+    """The text as read: composed letters (NFC), no soft hyphens, every run of whitespace one space, the ends
+    stripped. Labels copy a page's form (decomposed letters, ``&shy;`` in headlines), so without the first two an
+    extractor that writes what a reader sees would miss a snippet it has."""
+    return " ".join(unicodedata.normalize("NFC", text.replace(SOFT_HYPHEN, "")).split())
 
 
 @dataclass

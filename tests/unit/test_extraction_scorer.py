@@ -27,6 +27,15 @@ def test_normalise_folds_every_whitespace_run() -> None:
     assert normalise("  a\tb \n\n c\u00a0 ") == "a b c"
 
 
+def test_snippets_match_as_read() -> None:
+    """A label copied in the page's decomposed letters or with its soft hyphens is the text a reader sees, which
+    a composed, unhyphenated extraction has; a different word still misses."""
+    text = "Die H\u00e4user der Bundesregierung"
+    counts = count_snippets(text, ["Ha\u0308user", "Bundes\u00adregierung", "Hauser"], [])
+    assert counts == Counts(tp=2, fp=0, fn=1)
+    assert metadata_match("Welt\u00adern\u00e4hrung", "Welterna\u0308hrung")
+
+
 def test_snippets_match_across_whitespace_differences() -> None:
     text = "The ferry leaves\n at  eight.\nShare this article"
     counts = count_snippets(text, ["ferry leaves at eight", "last boat"], ["Share this", "Cookie settings"])
