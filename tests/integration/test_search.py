@@ -176,6 +176,7 @@ def test_signs_in_groups_are_refused_and_after_a_bar_exclude(corpus: tuple[Clien
 
     assert len(client.search("Haus |-Altstadt", lang="de")) == 0  # the only page with "Haus" has "Altstadt"
     assert [hit.url for hit in client.search('"der Altstadt -werden"', lang="de")] == [f"{base}/de"]  # as typed
+    assert client.search("Zugspitze - Gletscher", lang="de").total == 2  # a pasted title's dash negates nothing
     with pytest.raises(SearchQueryError, match="outside the parentheses"):
         client.search("Haus (-Altstadt | Camargue)", lang="de")
     refused = run(client, "search", "Haus (-Altstadt | Camargue)")

@@ -62,6 +62,8 @@ FIELD_TERM = re.compile(_FIELD + rf'(?P<value>{_QUOTED}|[^\s"]+)', re.IGNORECASE
 FIELD_PREFIX = re.compile(_FIELD, re.IGNORECASE)  # one left without a value
 # +word, -"a phrase" in the free text; "(" after a sign is caught to be refused
 SIGNED = re.compile(rf'{_STARTS_WORD}(?P<sign>[+-])(?P<value>{_QUOTED}|\(|[^\s"()|]+)')
+# A dash standing apart, as in a pasted title ("Wahl 2024 - Ergebnisse"): simple-query-string negates the next word
+DASH = re.compile(rf"{_STARTS_WORD}-+(?=\s|$)")
 QUOTED = re.compile(r'"(?P<words>[^"]*)"(?P<operator>~\d*)?')
 # The simple-query-string operators a term may end in: a word's prefix (Haus*) or fuzziness (Hause~1)
 OPERATED_WORD = re.compile(r"(?P<words>\w+)(?P<operator>\*|~\d*)")
@@ -259,6 +261,7 @@ def parse_query(query: str) -> ParsedQuery:
         if term is not None and _searchable(term.value):
             terms.append(term)
     text = fold_whitespace(_cut_out(text, taken, lambda m: " " if m.startswith("-") else m[1:]))
+    text = fold_whitespace(_cut_out(text, [match.span() for match, _ in _unquoted(DASH, text)], lambda _: " "))
     if not _searchable(text):
         # Search syntax alone (a stray "-", '"' or "*") finds nothing and, as a required clause, would leave the
         # field terms beside it nothing to match.

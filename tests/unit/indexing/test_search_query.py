@@ -629,3 +629,14 @@ def test_search_syntax_inside_a_quoted_phrase_is_words_of_the_phrase(query: str)
     parsed = parse_query(query)
 
     assert parsed.text == query and parsed.terms == ()
+
+
+@pytest.mark.parametrize(("query", "text"), [("Wahl 2024 - Ergebnisse", "Wahl 2024 Ergebnisse"),
+                                             ("Haus -- Garten", "Haus Garten"), ("(Haus - Hof) | x", "(Haus Hof) | x"),
+                                             ('"Berlin - Mitte" Wahl', '"Berlin - Mitte" Wahl')])
+def test_a_dash_standing_apart_is_punctuation_not_a_negation(query: str, text: str) -> None:
+    """A title pasted with its dash ("Wahl 2024 - Ergebnisse") went to simple-query-string, which read "- Ergebnisse"
+    as NOT Ergebnisse, ORed with the other words: every page without "Ergebnisse" matched."""
+    parsed = parse_query(query)
+
+    assert parsed.text == text and parsed.terms == ()
