@@ -179,6 +179,8 @@ def test_signs_in_groups_are_refused_and_after_a_bar_exclude(corpus: tuple[Clien
     assert client.search("Zugspitze - Gletscher", lang="de").total == 2  # a pasted title's dash negates nothing
     with pytest.raises(SearchQueryError, match="outside the parentheses"):
         client.search("Haus (-Altstadt | Camargue)", lang="de")
+    with pytest.raises(SearchQueryError, match="one side of"):  # it found the pages with both titles: none
+        client.search("title:Wohnungsmarkt | title:Camargue")
     refused = run(client, "search", "Haus (-Altstadt | Camargue)")
     assert refused.returncode == USAGE and "outside the parentheses" in refused.stderr
 

@@ -58,7 +58,7 @@ FILTER_PREFIXES = ("site", "lang")
 _STARTS_WORD = r"(?:(?<=[\s(|])|^)"
 _QUOTED = r'"[^"]*"(?:~\d*)?'  # a phrase and its slop
 _FIELD = rf"{_STARTS_WORD}(?P<sign>[+-]?)(?P<field>{'|'.join(FIELD_PREFIXES)}):"
-FIELD_TERM = re.compile(_FIELD + rf'(?P<value>{_QUOTED}|[^\s"]+)', re.IGNORECASE)
+FIELD_TERM = re.compile(_FIELD + rf'(?P<value>{_QUOTED}|[^\s"|]+)', re.IGNORECASE)
 FIELD_PREFIX = re.compile(_FIELD, re.IGNORECASE)  # one left without a value
 # +word, -"a phrase" in the free text; "(" after a sign is caught to be refused
 SIGNED = re.compile(rf'{_STARTS_WORD}(?P<sign>[+-])(?P<value>{_QUOTED}|\(|[^\s"()|]+)')
@@ -191,6 +191,15 @@ def _outside_groups(match: re.Match[str], depth: int, what: str) -> None:
                                f"write it outside the parentheses ((Haus | Hof) -Garten title:Wahl)")
 
 
+def _beside_bar(before: str, after: str) -> bool:
+    """Whether a term between ``before`` and ``after`` stands beside "|" with a word to search on its other side
+    (a stray bar, or one beside a signed term, offers no alternative)."""
+    left, right = before.rstrip(), after.lstrip()
+    words = [*([next(reversed(left[:-1].split()), "")] if left.endswith("|") else []),
+             *([next(iter(right[1:].split()), "")] if right.startswith("|") else [])]
+    return any(_searchable(word) and word[0] not in "+-" for word in words)
+
+
 def _term(name: str, raw: str, exclude: bool) -> FieldTerm | None:
     """A term's value without its quotes and with its simple-query-string operator apart; None when empty."""
     quoted = QUOTED.fullmatch(raw)
@@ -235,6 +244,9 @@ def parse_query(query: str) -> ParsedQuery:
         if raw.startswith("("):
             raise SearchQueryError(f"{name}:{raw}: {name}: takes a word or a quoted phrase, not a group ({name}:Haus "
                                    f'{name}:Hof, {name}:"Haus Hof")')
+        if _beside_bar(query[:match.start()], query[match.end():]):
+            raise SearchQueryError(f"{match.group().strip()} cannot be one side of | (every field term must match, "
+                                   f"or with - must not): search the alternatives one at a time")
         if name in ("title", "author") and raw.strip('"').strip() and not _searchable(raw):
             raise SearchQueryError(f"{name}:{raw} has no word to search for")
         term = _term(name, raw, exclude=match.group("sign") == "-")

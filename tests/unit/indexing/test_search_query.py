@@ -640,3 +640,16 @@ def test_a_dash_standing_apart_is_punctuation_not_a_negation(query: str, text: s
     parsed = parse_query(query)
 
     assert parsed.text == text and parsed.terms == ()
+
+
+@pytest.mark.parametrize("query", ["title:Haus | title:Hof", "site:a.de|site:b.de", "title:Haus|Hof", "Haus | lang:de",
+                                   'author:"A B" |x'])
+def test_a_field_term_beside_a_bar_is_refused_for_every_field_term_must_match(query: str) -> None:
+    """``site:a.de | site:b.de`` searched pages of both sites at once (none), ``title:Haus|Hof`` titles with both."""
+    with pytest.raises(SearchQueryError, match=r"cannot be one side of \|"):
+        build_search(SearchRequest(query=query))
+
+
+@pytest.mark.parametrize("query", ["title:Haus |", "-Paris | title:Haus", "title:Haus |-Paris", "x | y title:Haus"])
+def test_a_stray_bar_or_one_beside_a_signed_term_leaves_a_field_term_alone(query: str) -> None:
+    assert build_search(SearchRequest(query=query))["query"]
