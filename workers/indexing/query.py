@@ -64,6 +64,8 @@ FIELD_PREFIX = re.compile(_FIELD, re.IGNORECASE)  # one left without a value
 SIGNED = re.compile(rf'{_STARTS_WORD}(?P<sign>[+-])(?P<value>{_QUOTED}|\(|[^\s"()|]+)')
 # A dash standing apart, as in a pasted title ("Wahl 2024 - Ergebnisse"): simple-query-string negates the next word
 DASH = re.compile(rf"{_STARTS_WORD}-+(?=\s|$)")
+NESTING = re.compile(r'(?:"[^"]*")+|\(+|\)+')  # phrases (an unclosed quote is none), a run of parentheses
+BAR_WORD = re.compile(r"\s*\|\s*(?P<word>\S*)")  # "|" and the word beyond it
 QUOTED = re.compile(r'"(?P<words>[^"]*)"(?P<operator>~\d*)?')
 # The simple-query-string operators a term may end in: a word's prefix (Haus*) or fuzziness (Hause~1)
 OPERATED_WORD = re.compile(r"(?P<words>\w+)(?P<operator>\*|~\d*)")
@@ -164,17 +166,17 @@ def _searchable(text: str) -> bool:
 
 def _nesting(text: str) -> list[int]:
     """Per character of ``text``: -1 inside a quoted phrase (quotes included), else how many parentheses are open."""
-    levels, depth, index = [0] * len(text), 0, 0
-    while index < len(text):
-        close = text.find('"', index + 1) if text[index] == '"' else -1
-        if close != -1:
-            levels[index:close + 1] = [-1] * (close + 1 - index)
-            index = close + 1
-            continue
-        depth += text[index] == "("
-        levels[index] = depth
-        depth = max(0, depth - (text[index] == ")"))
-        index += 1
+    levels, depth, done = [0] * len(text), 0, 0
+    for mark in NESTING.finditer(text):
+        start, end, kind = mark.start(), mark.end(), mark.group()[0]
+        levels[done:start] = [depth] * (start - done)
+        if kind == '"':
+            levels[start:end] = [-1] * (end - start)
+        else:  # a run of one parenthesis: no term starts inside it
+            depth = depth + end - start if kind == "(" else max(0, depth - (end - start))
+            levels[start:end] = [depth] * (end - start)
+        done = end
+    levels[done:] = [depth] * (len(text) - done)
     return levels
 
 
@@ -191,12 +193,11 @@ def _outside_groups(match: re.Match[str], depth: int, what: str) -> None:
                                f"write it outside the parentheses ((Haus | Hof) -Garten title:Wahl)")
 
 
-def _beside_bar(before: str, after: str) -> bool:
-    """Whether a term between ``before`` and ``after`` stands beside "|" with a word to search on its other side
-    (a stray bar, or one beside a signed term, offers no alternative)."""
-    left, right = before.rstrip(), after.lstrip()
-    words = [*([next(reversed(left[:-1].split()), "")] if left.endswith("|") else []),
-             *([next(iter(right[1:].split()), "")] if right.startswith("|") else [])]
+def _beside_bar(text: str, backwards: str, span: tuple[int, int]) -> bool:
+    """Whether the term at ``span`` of ``text`` (``backwards``: ``text`` reversed) stands beside "|" with a word to
+    search on the bar's other side (a stray bar, or one beside a signed term, offers no alternative)."""
+    before, after = BAR_WORD.match(backwards, len(text) - span[0]), BAR_WORD.match(text, span[1])
+    words = [*([before.group("word")[::-1]] if before else []), *([after.group("word")] if after else [])]
     return any(_searchable(word) and word[0] not in "+-" for word in words)
 
 
@@ -237,6 +238,7 @@ def parse_query(query: str) -> ParsedQuery:
                                f'slop has no such limit ("neue Regierung"~5)')
     terms = []
     taken = []
+    backwards = query[::-1]
     for match, depth in _unquoted(FIELD_TERM, query):
         _outside_groups(match, depth, "title:, author:, site: and lang: apply to")
         taken.append(match.span())
@@ -244,7 +246,7 @@ def parse_query(query: str) -> ParsedQuery:
         if raw.startswith("("):
             raise SearchQueryError(f"{name}:{raw}: {name}: takes a word or a quoted phrase, not a group ({name}:Haus "
                                    f'{name}:Hof, {name}:"Haus Hof")')
-        if _beside_bar(query[:match.start()], query[match.end():]):
+        if _beside_bar(query, backwards, match.span()):
             raise SearchQueryError(f"{match.group().strip()} cannot be one side of | (every field term must match, "
                                    f"or with - must not): search the alternatives one at a time")
         if name in ("title", "author") and raw.strip('"').strip() and not _searchable(raw):

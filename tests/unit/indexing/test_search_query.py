@@ -36,6 +36,7 @@ from workers.indexing.query import (
     SNIPPET_CHARS,
     SearchQueryError,
     SearchRequest,
+    _nesting,
     _words,
     build_search,
     collapsed_groups,
@@ -653,3 +654,23 @@ def test_a_field_term_beside_a_bar_is_refused_for_every_field_term_must_match(qu
 @pytest.mark.parametrize("query", ["title:Haus |", "-Paris | title:Haus", "title:Haus |-Paris", "x | y title:Haus"])
 def test_a_stray_bar_or_one_beside_a_signed_term_leaves_a_field_term_alone(query: str) -> None:
     assert build_search(SearchRequest(query=query))["query"]
+
+
+@given(st.text(alphabet='ab "()-', max_size=40))
+def test_the_nesting_of_a_query_is_its_open_parentheses_outside_phrases(text: str) -> None:
+    """Against a plain walk through the characters: quotes pair left to right (an unclosed one is a character), a
+    stray ")" closes nothing."""
+    expected, depth, index = [], 0, 0
+    while index < len(text):
+        close = text.find('"', index + 1) if text[index] == '"' else -1
+        if close != -1:
+            expected += [-1] * (close + 1 - index)
+            index = close + 1
+            continue
+        depth = depth + 1 if text[index] == "(" else max(0, depth - (text[index] == ")"))
+        expected.append(depth)
+        index += 1
+    levels = _nesting(text)
+
+    assert [level for char, level in zip(text, levels, strict=True) if char not in "()"] == [
+        level for char, level in zip(text, expected, strict=True) if char not in "()"]
