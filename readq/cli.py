@@ -445,7 +445,8 @@ def search(client: Client, query: tuple[str, ...], size: int, offset: int, domai
     """Full-text search of indexed documents, best first, with the matching passage highlighted.
 
     QUERY: words (any of them; documents with more rank higher), "an exact phrase", +required, -excluded,
-    prefix*, and title:WORD, author:"A Name", site:example.com, lang:de (-site:... excludes). Words are matched
+    prefix*, and title:WORD, author:"A Name", site:example.com, lang:de (-site:... excludes); +, - and field
+    terms apply to the whole query (not inside parentheses) and take prefix* too (title:Häus*). Words are matched
     in their language's forms (Haus finds Häuser), near-duplicates fold into one hit ("and N similar"). A
     -word unquoted needs `--` before the query (readq search -- Haus -Umfrage), else it reads as an option.
     Exit 2 when nothing matched, 64 when the query cannot be searched.

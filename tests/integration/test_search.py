@@ -11,6 +11,9 @@ from datetime import date
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from config.settings import Settings
 from readq import Client
@@ -22,7 +25,7 @@ from workers.extraction.extractor import Extraction
 from workers.extraction.metadata import PageMetadata
 from workers.indexing.elastic import index_versions, mapping_version, write_index
 from workers.indexing.indexer import BulkIndexer
-from workers.indexing.query import SearchQueryError
+from workers.indexing.query import SearchQueryError, SearchRequest, build_search
 
 FILLER = "Dieser Satz füllt den Text nur auf, damit er lang genug ist. "
 
@@ -152,6 +155,59 @@ def test_field_queries(corpus: tuple[Client, str]) -> None:
     assert [hit.url for hit in by_author] == [f"{base}/de"]
     assert by_site.total == 7 and len(excluded) == 0
     assert [hit.url for hit in stray_operator] == [f"{base}/de"] and by_url.total == 7
+
+
+def test_prefix_fuzzy_and_slop_operators_in_field_and_signed_terms_match_as_in_the_free_text(
+        corpus: tuple[Client, str]) -> None:
+    client, base = corpus
+    urls = lambda query: sorted(hit.url for hit in client.search(query, lang="de", size=20))  # noqa: E731
+
+    assert urls("title:Wohnungs*") == urls("Wohnungs*") == [f"{base}/de"]
+    assert urls("+Gletsch* Quokka") == [f"{base}/original"]
+    assert urls("Quokka Gletscher -Zugsp*") == sorted(f"{base}/paged-{i}" for i in range(7))
+    assert urls("+Gletscer~1 Quokka") == urls("Gletscer~1") == [f"{base}/original"]
+    sloppy = urls('Haushalt -"Bundestag Haushalt"~3')
+    assert f"{base}/phrase-far" in sloppy and f"{base}/phrase-near" not in sloppy  # 2 words apart, not 6
+    assert urls('title:"Gletscher Zugspitze"~2') == [f"{base}/original"]
+
+
+def test_signs_in_groups_are_refused_and_after_a_bar_exclude(corpus: tuple[Client, str]) -> None:
+    client, base = corpus
+
+    assert len(client.search("Haus |-Altstadt", lang="de")) == 0  # the only page with "Haus" has "Altstadt"
+    assert [hit.url for hit in client.search('"der Altstadt -werden"', lang="de")] == [f"{base}/de"]  # as typed
+    assert client.search("Zugspitze - Gletscher", lang="de").total == 2  # a pasted title's dash negates nothing
+    with pytest.raises(SearchQueryError, match="outside the parentheses"):
+        client.search("Haus (-Altstadt | Camargue)", lang="de")
+    with pytest.raises(SearchQueryError, match="one side of"):  # it found the pages with both titles: none
+        client.search("title:Wohnungsmarkt | title:Camargue")
+    refused = run(client, "search", "Haus (-Altstadt | Camargue)")
+    assert refused.returncode == USAGE and "outside the parentheses" in refused.stderr
+
+
+def test_a_site_with_a_leading_star_is_the_site_and_any_other_wildcard_is_refused(
+        corpus: tuple[Client, str]) -> None:
+    client, base = corpus
+    host = base.removeprefix("http://")
+
+    assert client.search(f"Quokka site:*.{host}", lang="de").total == 7
+    with pytest.raises(SearchQueryError, match="not a host name"):
+        client.search(f"Quokka site:{host[:-1]}?", lang="de")
+
+
+@hypothesis_settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from(["Quokka", "Häus*", '"der Gletscher"', "+Zugsp*", "-Seit*", "Gletscer~1", "(a | b)",
+                                 "title:Seit*", 'author:"Anna S*"', "site:*.example", "-lang:fr", "|", "-", "*", "~2",
+                                 "(", ")", '"', "\\", 'title:"x y"~2', "+Quokka~", "Quok*a", "a+b", "a|-b", "?",
+                                 "e-mail", "C++", "*x", "site:a_b.example", "Haus~3", "title:(a b)"]),
+                min_size=1, max_size=6).map(" ".join))
+def test_every_query_readq_accepts_is_a_search_elasticsearch_answers(corpus: tuple[Client, str], query: str) -> None:
+    client, _ = corpus
+    try:
+        build_search(SearchRequest(query=query, languages=("de",)))
+    except SearchQueryError:
+        return  # refused before it is sent, with its reason
+    client.search(query, lang="de")  # no "Elasticsearch refused the search"
 
 
 def test_a_duplicate_pair_collapses_into_one_hit(corpus: tuple[Client, str]) -> None:

@@ -3,6 +3,8 @@
 A query is simple-query-string syntax (``"exact phrase"``, ``+must``, ``-must_not``, ``prefix*``, ``a | b``) plus
 ``title:``, ``author:``, ``site:`` and ``lang:`` terms (a word or a quoted phrase, ``-`` to exclude; ``site:`` and
 ``lang:`` filter on the host and the document's language), which :func:`parse_query` takes out of the free text.
+Signed and field terms apply to the whole query (inside parentheses they are refused) and may end in the free text's
+operators (``title:Häus*``, ``+Hause~1``, ``-"a phrase"~3``), which mean there what they mean in the free text.
 The free text searches the language-neutral fields and the language fields of the query's languages, title above
 description above body, with a boost for documents where the words stand close together (a phrase with slop).
 Near-duplicates collapse into one hit on ``duplicate_group``; highlights come from whichever field matched.
@@ -11,8 +13,9 @@ Near-duplicates collapse into one hit on ``duplicate_group``; highlights come fr
 from __future__ import annotations
 
 import re
+import string
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -50,10 +53,29 @@ SNIPPET_ORDER = ("text", "description", "title")  # the body's match tells most,
 SOURCE_EXCLUDES = ["text", "minhash", "minhash_bands", "i18n"]
 FIELD_PREFIXES = ("title", "author", "site", "lang")
 FILTER_PREFIXES = ("site", "lang")
-_FIELD = rf"(?:(?<=\s)|^)(?P<sign>[+-]?)(?P<field>{'|'.join(FIELD_PREFIXES)}):"
-FIELD_TERM = re.compile(_FIELD + r'(?P<value>"[^"]*"|[^\s"]+)', re.IGNORECASE)
+# A field or signed term starts a word: at the start, after a space, or after "(" or "|" (which simple-query-string
+# reads as operators, so "Haus|-Garten" negates as "Haus | -Garten" does).
+_STARTS_WORD = r"(?:(?<=[\s(|])|^)"
+_QUOTED = r'"[^"]*"(?:~\d*)?'  # a phrase and its slop
+_FIELD = rf"{_STARTS_WORD}(?P<sign>[+-]?)(?P<field>{'|'.join(FIELD_PREFIXES)}):"
+FIELD_TERM = re.compile(_FIELD + rf'(?P<value>{_QUOTED}|[^\s"|]+)', re.IGNORECASE)
 FIELD_PREFIX = re.compile(_FIELD, re.IGNORECASE)  # one left without a value
-SIGNED = re.compile(r'(?:(?<=\s)|^)(?P<sign>[+-])(?P<value>"[^"]*"|[^\s"()|]+)')  # +word, -"a phrase" in the free text
+# +word, -"a phrase" in the free text; "(" after a sign is caught to be refused
+SIGNED = re.compile(rf'{_STARTS_WORD}(?P<sign>[+-])(?P<value>{_QUOTED}|\(|[^\s"()|]+)')
+# A dash standing apart, as in a pasted title ("Wahl 2024 - Ergebnisse"): simple-query-string negates the next word
+DASH = re.compile(rf"{_STARTS_WORD}-+(?=\s|$)")
+NESTING = re.compile(r'(?:"[^"]*")+|\(+|\)+')  # phrases (an unclosed quote is none), a run of parentheses
+BAR_WORD = re.compile(r"\s*\|\s*(?P<word>\S*)")  # "|" and the word beyond it
+QUOTED = re.compile(r'"(?P<words>[^"]*)"(?P<operator>~\d*)?')
+# The simple-query-string operators a term may end in: a word's prefix (Haus*) or fuzziness (Hause~1)
+OPERATED_WORD = re.compile(r"(?P<words>\w+)(?P<operator>\*|~\d*)")
+# "~N" right after a word (not a phrase: that is slop) is simple-query-string's fuzziness, which Elasticsearch refuses
+# past 2 edits with a 400
+FUZZY = re.compile(r'(?<=[^\s"*()|+~-])~(?P<edits>\d+)')
+MAX_EDITS = 2
+OPERATOR_FIELDS = ("title", "author", "text")  # the analysed ones: the others hold hosts and language codes
+SUBDOMAINS = "*."  # site:*.example.com: the site and its subdomains, as site:example.com
+HOST_CHARACTERS = frozenset(string.ascii_lowercase + string.digits + ".-_:")  # ":" of an IPv6 address
 WORD = re.compile(r"\w+")
 OPERATOR = re.compile(r'["|()~]|(?:^|\s)[+-]|\*(?:\s|$)')  # simple-query-string syntax in the free text
 
@@ -68,6 +90,7 @@ class FieldTerm:
     value: str  # without quotes
     phrase: bool
     exclude: bool
+    operator: str = ""  # simple-query-string's "*" (prefix) or "~N" (fuzziness, a phrase's slop) after the value
 
 
 @dataclass(frozen=True)
@@ -140,6 +163,62 @@ def _searchable(text: str) -> bool:
     return any(char.isalnum() or unicodedata.category(char) == "So" for char in text)
 
 
+def _nesting(text: str) -> list[int]:
+    """Per character of ``text``: -1 inside a quoted phrase (quotes included), else how many parentheses are open."""
+    levels, depth, done = [0] * len(text), 0, 0
+    for mark in NESTING.finditer(text):
+        start, end, kind = mark.start(), mark.end(), mark.group()[0]
+        levels[done:start] = [depth] * (start - done)
+        if kind == '"':
+            levels[start:end] = [-1] * (end - start)
+        else:  # a run of one parenthesis: no term starts inside it
+            depth = depth + end - start if kind == "(" else max(0, depth - (end - start))
+            levels[start:end] = [depth] * (end - start)
+        done = end
+    levels[done:] = [depth] * (len(text) - done)
+    return levels
+
+
+def _unquoted(pattern: re.Pattern[str], text: str) -> Iterable[tuple[re.Match[str], int]]:
+    """The matches of ``pattern`` outside quoted phrases (search syntax inside one is words), with their depth in
+    parentheses: a phrase is searched as typed, ``"Mercedes -Benz"`` excludes nothing."""
+    levels = _nesting(text)
+    return ((match, levels[match.start()]) for match in pattern.finditer(text) if levels[match.start()] >= 0)
+
+
+def _outside_groups(match: re.Match[str], depth: int, what: str) -> None:
+    if depth > 0:  # simple-query-string ORs "(Haus -Garten)"'s negation into a match of nearly every page
+        raise SearchQueryError(f"{match.group().strip()} stands inside parentheses, but {what} the whole query: "
+                               f"write it outside the parentheses ((Haus | Hof) -Garten title:Wahl)")
+
+
+def _beside_bar(text: str, backwards: str, span: tuple[int, int]) -> bool:
+    """Whether the term at ``span`` of ``text`` (``backwards``: ``text`` reversed) stands beside "|" with a word to
+    search on the bar's other side (a stray bar, or one beside a signed term, offers no alternative)."""
+    before, after = BAR_WORD.match(backwards, len(text) - span[0]), BAR_WORD.match(text, span[1])
+    words = [*([before.group("word")[::-1]] if before else []), *([after.group("word")] if after else [])]
+    return any(_searchable(word) and word[0] not in "+-" for word in words)
+
+
+def _term(name: str, raw: str, exclude: bool) -> FieldTerm | None:
+    """A term's value without its quotes and with its simple-query-string operator apart; None when empty."""
+    quoted = QUOTED.fullmatch(raw)
+    if quoted:
+        value, operator, phrase = quoted.group("words").strip(), quoted.group("operator") or "", True
+    elif name in OPERATOR_FIELDS and ("*" in raw or "~" in raw):
+        operated = OPERATED_WORD.fullmatch(raw)
+        if operated is None:  # a multi_match drops the sign, simple-query-string reads it only at a word's end
+            raise SearchQueryError(f"{raw}: * ends a word to match its prefix (Haus*), ~ ends a word for fuzziness "
+                                   f'(Hause~1) or a phrase for slop ("neue Regierung"~2); neither means anything '
+                                   f"elsewhere")
+        value, operator, phrase = operated.group("words"), operated.group("operator"), False
+    else:
+        value, operator, phrase = raw, "", False
+    if operator and name not in OPERATOR_FIELDS:
+        raise SearchQueryError(f"{name}:{raw}: {name}: takes no search operator ({operator})")
+    return FieldTerm(field=name, value=value, phrase=phrase, exclude=exclude, operator=operator) if value else None
+
+
 def parse_query(query: str) -> ParsedQuery:
     """Split ``title:``/``author:``/``site:``/``lang:`` terms off the free text."""
     try:
@@ -147,19 +226,31 @@ def parse_query(query: str) -> ParsedQuery:
     except UnicodeEncodeError as exc:  # undecodable bytes Python kept as surrogates: JSON cannot carry them
         raise SearchQueryError("the query is not UTF-8 text: is the terminal set to another encoding?") from exc
     query = reading_form(query)  # as pages are indexed: a query pasted from a PDF or with a soft hyphen matches
+    fuzzy = next((match for match, _ in _unquoted(FUZZY, query) if int(match.group("edits")) > MAX_EDITS), None)
+    if fuzzy:
+        word = query[:fuzzy.start()].split()[-1]
+        raise SearchQueryError(f'{word}{fuzzy.group()}: a word\'s fuzziness is 0, 1 or 2 edits (Hause~1); a phrase\'s '
+                               f'slop has no such limit ("neue Regierung"~5)')
     terms = []
-    for match in FIELD_TERM.finditer(query):
-        value = match.group("value")
-        phrase = value.startswith('"')
-        value = value.strip('"').strip()
-        if not value:
-            continue
-        name = match.group("field").lower()
-        if name in ("title", "author") and not _searchable(value):
-            raise SearchQueryError(f"{name}:{match.group('value')} has no word to search for")
-        terms.append(FieldTerm(field=name, value=value, phrase=phrase, exclude=match.group("sign") == "-"))
-    text = fold_whitespace(FIELD_TERM.sub(" ", query))
-    left = FIELD_PREFIX.search(text)
+    taken = []
+    backwards = query[::-1]
+    for match, depth in _unquoted(FIELD_TERM, query):
+        _outside_groups(match, depth, "title:, author:, site: and lang: apply to")
+        taken.append(match.span())
+        name, raw = match.group("field").lower(), match.group("value")
+        if raw.startswith("("):
+            raise SearchQueryError(f"{name}:{raw}: {name}: takes a word or a quoted phrase, not a group ({name}:Haus "
+                                   f'{name}:Hof, {name}:"Haus Hof")')
+        if _beside_bar(query, backwards, match.span()):
+            raise SearchQueryError(f"{match.group().strip()} cannot be one side of | (every field term must match, "
+                                   f"or with - must not): search the alternatives one at a time")
+        if name in ("title", "author") and raw.strip('"').strip() and not _searchable(raw):
+            raise SearchQueryError(f"{name}:{raw} has no word to search for")
+        term = _term(name, raw, exclude=match.group("sign") == "-")
+        if term is not None:
+            terms.append(term)
+    text = fold_whitespace(_cut_out(query, taken, lambda _: " "))
+    left = next((match for match, _ in _unquoted(FIELD_PREFIX, text)), None)
     if left:
         name = left.group("field").lower()
         raise SearchQueryError(f'{name}: needs a word or a quoted phrase right after the colon ({name}:Haus, '
@@ -167,17 +258,33 @@ def parse_query(query: str) -> ParsedQuery:
     # Simple-query-string ORs "-word" with the other words (elastic/elasticsearch#4707): "Wahl -Umfrage" would find
     # pages with "Umfrage" too; and its "+" is AND between two words, so a leading "+Wahl" required nothing. Such
     # words get clauses of their own; a required one stays in the free text too, to score as the other words do.
-    for match in SIGNED.finditer(text):
-        value = match.group("value").strip('"').strip()
-        if _searchable(value):
-            terms.append(FieldTerm(field="text", value=value, phrase=match.group("value").startswith('"'),
-                                   exclude=match.group("sign") == "-"))
-    text = fold_whitespace(SIGNED.sub(lambda m: " " if m.group("sign") == "-" else m.group("value"), text))
+    taken = []
+    for match, depth in _unquoted(SIGNED, text):
+        raw = match.group("value")
+        if raw == "(" or (raw[0] in "+-" and _searchable(raw)):
+            raise SearchQueryError(f"{match.group()}: + and - take a word or a quoted phrase (-Garten -Hof, not "
+                                   f"-(Garten | Hof) or --Garten)")
+        _outside_groups(match, depth, "+ and - require or exclude in")
+        taken.append(match.span())
+        term = _term("text", raw, exclude=match.group("sign") == "-") if _searchable(raw) else None
+        if term is not None and _searchable(term.value):
+            terms.append(term)
+    text = fold_whitespace(_cut_out(text, taken, lambda m: " " if m.startswith("-") else m[1:]))
+    text = fold_whitespace(_cut_out(text, [match.span() for match, _ in _unquoted(DASH, text)], lambda _: " "))
     if not _searchable(text):
         # Search syntax alone (a stray "-", '"' or "*") finds nothing and, as a required clause, would leave the
         # field terms beside it nothing to match.
         text = ""
     return ParsedQuery(text=text, terms=tuple(terms))
+
+
+def _cut_out(text: str, spans: list[tuple[int, int]], replace: Callable[[str], str]) -> str:
+    """``text`` with each span replaced by ``replace`` of what it held."""
+    pieces, start = [], 0
+    for begin, end in spans:
+        pieces += [text[start:begin], replace(text[begin:end])]
+        start = end
+    return "".join([*pieces, text[start:]])
 
 
 def searched_fields(base: str, languages: Iterable[str]) -> list[str]:
@@ -197,13 +304,24 @@ def _words(text: str) -> str:
 def _host(value: str) -> str:
     """The host a ``site:`` term or ``--domain`` names, as documents store it: ``https://Example.com:8080/a`` and
     ``example.com:8080`` are ``example.com``, ``münchen.de`` is ``xn--mnchen-3ya.de`` (URLs are normalised so)."""
+    # Without a scheme, "?" and "#" would end the host unseen: site:exa?ple.com searched the host "exa".
+    authority = "" if "://" in value else value.split("/", 1)[0]
     try:
         host = domain_of(value if "://" in value else f"//{value}").encode("idna").decode("ascii")
     except ValueError as exc:  # a malformed IPv6 literal, a label IDNA refuses (empty, over 63 characters)
         raise SearchQueryError(f"{value!r} is not a host name: {exc}") from exc
+    bad = next((char for char in authority if char in "?#"), None) or next(
+        (char for char in host if char not in HOST_CHARACTERS), None)
+    if bad is not None:
+        raise SearchQueryError(f"{value!r} is not a host name: {bad!r} has no place in one (* and ? are no "
+                               f"wildcards: site:example.com covers its subdomains)")
     if not host:
         raise SearchQueryError(f"{value!r} names no host")
     return host
+
+
+def _is_host(value: str) -> bool:
+    return bool(value) and all(char in HOST_CHARACTERS for char in value)
 
 
 def _field_clause(term: FieldTerm, languages: tuple[str, ...]) -> dict[str, Any]:
@@ -213,17 +331,22 @@ def _field_clause(term: FieldTerm, languages: tuple[str, ...]) -> dict[str, Any]
             raise SearchQueryError(f"lang:{term.value} is not a language code (ISO 639-1: lang:de, lang:fr)")
         return {"term": {"lang": code}}
     if term.field == "site":
+        value = term.value.removeprefix(SUBDOMAINS)
         # A quoted value is a site name ("AC/DC Fans") as much as a host: read as typed, not as a URL.
-        host = (term.value.lower() if term.phrase else _host(term.value)).removeprefix("www.")
-        names = [] if "://" in term.value else [  # a URL names a host only
-            {"term": {"site_name": {"value": term.value, "case_insensitive": True}}}]
-        return {"bool": {"should": [{"term": {"domain": host}}, {"term": {"domain": f"www.{host}"}},
-                                    {"wildcard": {"domain": {"value": f"*.{host}"}}}, *names],
-                         "minimum_should_match": 1}}
+        host = (value.lower() if term.phrase else _host(value)).removeprefix("www.")
+        hosts = [{"term": {"domain": host}}, {"term": {"domain": f"www.{host}"}},
+                 {"wildcard": {"domain": {"value": f"*.{host}"}}}] if _is_host(host) else []
+        names = [] if "://" in value else [  # a URL names a host only
+            {"term": {"site_name": {"value": value, "case_insensitive": True}}}]
+        return {"bool": {"should": [*hosts, *names], "minimum_should_match": 1}}
     if term.field == "text":
         fields = [name for base in ANALYSED_FIELDS for name in searched_fields(base, languages)]
     else:
         fields = searched_fields("title", languages) if term.field == "title" else ["author"]
+    if term.operator:  # as the free text reads it; backslashes dropped, an escape would unclose the phrase
+        words = term.value.replace("\\", " ")
+        return {"simple_query_string": {"query": (f'"{words}"' if term.phrase else words) + term.operator,
+                                        "fields": fields, "default_operator": "and", "analyze_wildcard": True}}
     kind = "phrase" if term.phrase else "best_fields"
     return {"multi_match": {"query": term.value, "fields": fields, "type": kind,
                             **({} if term.phrase else {"operator": "and"})}}

@@ -36,6 +36,7 @@ from workers.indexing.query import (
     SNIPPET_CHARS,
     SearchQueryError,
     SearchRequest,
+    _nesting,
     _words,
     build_search,
     collapsed_groups,
@@ -200,8 +201,8 @@ def test_a_language_fields_highlight_wins_over_the_neutral_one() -> None:
 def test_any_query_parses_or_is_refused_and_its_field_terms_leave_the_free_text(query: str) -> None:
     try:
         parsed = parse_query(query)
-    except SearchQueryError as exc:  # a field name without its value
-        assert re.search(r"(?i)(title|author|site|lang):", query), exc
+    except SearchQueryError as exc:  # a field name without its value, an operator where it means nothing
+        assert re.search(r"(?i)(title|author|site|lang):|[-+*~]", query), exc
         return
     for term in parsed.terms:
         assert term.field in ("title", "author", "site", "lang", "text")
@@ -211,7 +212,8 @@ def test_any_query_parses_or_is_refused_and_its_field_terms_leave_the_free_text(
 
 
 @given(st.lists(st.sampled_from(["Haus", '"neue Wahl"', "+Berlin", "-Paris", "Stadt*", "title:Wahl",
-                                 'author:"A B"', "site:example.com", "-lang:fr", "a|b", "(x", "\"open"]),
+                                 'author:"A B"', "site:example.com", "-lang:fr", "a|b", "(x | y)", "\"open", "Häus*",
+                                 "title:Häus*", "-Haus*", "+Hause~1", '-"a b"~2', "|-Paris", "site:*.example.com"]),
                 min_size=1, max_size=6),
        st.lists(st.sampled_from(LANGUAGES), max_size=3, unique=True))
 def test_any_combination_builds_a_request_that_searches_what_was_asked(parts: list[str], langs: list[str]) -> None:
@@ -225,7 +227,7 @@ def test_any_combination_builds_a_request_that_searches_what_was_asked(parts: li
         fields = _text_clause(body)["fields"]
         assert all(f"i18n.{lang}.text^1" in fields for lang in langs)
         assert ("simple_query_string" in _bool(body)["must"][0]) == any(
-            op in parsed.text for op in ('"', "|", "(", "+", "-", "*"))
+            op in parsed.text for op in ('"', "|", "(", "+", "-", "*", "~"))
         assert len(fields) == 3 * (1 + len(langs))
     assert len(clauses["must_not"]) == sum(t.exclude for t in parsed.terms)
     json.dumps(body)  # a request the client can send
@@ -512,3 +514,163 @@ def test_a_required_word_or_phrase_filters_wherever_it_stands_and_still_scores_a
     assert parse_query('+Haus river +"neue Regierung"').text == 'Haus river "neue Regierung"'
     assert [(c["query"], c["type"]) for c in required] == [("Haus", "best_fields"), ("neue Regierung", "phrase")]
     assert required[0]["fields"][-1] == "i18n.de.text" and _bool(body)["must_not"] == []
+
+
+# --- search syntax inside field terms, signed terms and groups ------------------------------------------------------
+
+def _operator_clause(query: str, kind: str) -> dict[str, Any]:
+    """The one clause of ``kind`` (must, filter, must_not) that is not the free text's."""
+    clauses = [c for c in _bool(build_search(SearchRequest(query=query, languages=("de",))))[kind]
+               if "text^1" not in json.dumps(c)]
+    assert len(clauses) == 1, clauses
+    return clauses[0]  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize(("query", "kind", "operated", "fields"), [
+    ("title:Häus*", "must", "Häus*", ["title", "i18n.de.title"]),
+    ("author:Schm*", "must", "Schm*", ["author"]),
+    ("Wahl +Haus*", "filter", "Haus*", None),
+    ("Wahl -Haus*", "must_not", "Haus*", None),
+    ("Wahl +Hause~1", "filter", "Hause~1", None),
+    ('Wahl -"neue Regierung"~2', "must_not", '"neue Regierung"~2', None),
+    ('title:"neue Regierung"~2 Wahl', "must", '"neue Regierung"~2', ["title", "i18n.de.title"]),
+])
+def test_a_prefix_fuzzy_or_slop_operator_in_a_field_or_signed_term_means_what_it_means_in_the_free_text(
+        query: str, kind: str, operated: str, fields: list[str] | None) -> None:
+    """A field or signed term went out as a multi_match, whose analyzer drops ``*`` and ``~``: ``title:Häus*``
+    searched the word "häus", ``+Haus*`` required the word "Haus" while the free text's ``Haus*`` was a prefix."""
+    clause = _operator_clause(query, kind)["simple_query_string"]
+
+    assert clause["query"] == operated and clause["default_operator"] == "and" and clause["analyze_wildcard"]
+    assert clause["fields"] == (fields or ["title", "i18n.de.title", "description", "i18n.de.description", "text",
+                                           "i18n.de.text"])
+    assert "~" not in parse_query(query).text.replace(operated, "")  # no slop left behind to search as a word
+
+
+@pytest.mark.parametrize("query", ["title:Ha*s", "+*Haus", "-e-mai*", "author:Sch**", "title:Haus~x", "+Ha~us"])
+def test_a_star_or_tilde_an_operator_cannot_read_in_a_field_or_signed_term_is_refused(query: str) -> None:
+    with pytest.raises(SearchQueryError, match=r"\* ends a word"):
+        build_search(SearchRequest(query=query))
+
+
+@pytest.mark.parametrize("query", ["(Haus -Garten)", "Haus (-Garten | Hof)", "(+Haus Hof)", "Hof | (Haus +Garten)",
+                                   "Haus (Hof -Garten", '(Haus -"am See")'])
+def test_a_sign_inside_parentheses_is_refused_for_it_applies_to_the_whole_query(query: str) -> None:
+    """Simple-query-string ORs ``(-Garten | Hof)``'s negation into a match of nearly everything; readq's ``-word``
+    excludes from the whole query, which a group cannot scope."""
+    with pytest.raises(SearchQueryError, match="outside the parentheses"):
+        build_search(SearchRequest(query=query))
+
+
+@pytest.mark.parametrize("query", ["Haus |-Garten", "Haus|-Garten", "(Haus | Hof) -Garten", '"a (b" -Garten'])
+def test_a_sign_after_a_bar_or_outside_a_group_excludes_from_the_whole_query(query: str) -> None:
+    """``Haus |-Garten`` was left to simple-query-string, which ORs the negation: nearly every page matched."""
+    body = build_search(SearchRequest(query=query, languages=("de",)))
+
+    assert [c["multi_match"]["query"] for c in _bool(body)["must_not"]] == ["Garten"]
+    assert "Garten" not in json.dumps(_bool(body)["must"])
+
+
+@pytest.mark.parametrize("query", ["Haus -(Garten | Hof)", "+(Haus | Hof) Garten", "+-Haus", "Haus --Garten"])
+def test_a_sign_before_a_group_or_another_sign_is_refused(query: str) -> None:
+    with pytest.raises(SearchQueryError, match="take a word or a quoted phrase"):
+        build_search(SearchRequest(query=query))
+
+
+def test_a_site_with_a_leading_star_is_the_site_and_its_subdomains_as_without_it() -> None:
+    plain = _bool(build_search(SearchRequest(query="x site:example.com")))["filter"]
+
+    assert _bool(build_search(SearchRequest(query="x site:*.example.com")))["filter"] == plain
+    assert json.dumps(_bool(build_search(SearchRequest(query='x site:"*.Example.com"')))["filter"]).count(
+        '"*.example.com"') == 1
+
+
+@pytest.mark.parametrize(("site", "named"), [
+    ("site:exa?ple.com", "'?'"), ("site:exa*ple.com", "'*'"), ("site:*example.com", "'*'"),
+    ("site:exa#ple.com", "'#'"), ("site:https://*.example.com/", "'*'"), ("site:ex%41mple.com", "'%'"),
+])
+def test_a_site_with_wildcards_or_characters_no_host_has_is_refused(site: str, named: str) -> None:
+    """``site:exa?ple.com`` searched the host "exa" (a URL's query starts at "?"), ``site:exa*ple.com`` went into a
+    wildcard query unescaped."""
+    with pytest.raises(SearchQueryError, match=f"not a host name.*{re.escape(named)}"):
+        build_search(SearchRequest(query=f"x {site}"))
+    with pytest.raises(SearchQueryError, match="not a host name"):
+        build_search(SearchRequest(query="x", domain=site.removeprefix("site:")))
+
+
+def test_a_quoted_site_that_is_no_host_name_is_searched_as_a_site_name_only() -> None:
+    should = _bool(build_search(SearchRequest(query='x site:"exa*ple"')))["filter"][0]["bool"]["should"]
+
+    assert should == [{"term": {"site_name": {"value": "exa*ple", "case_insensitive": True}}}]
+
+
+@pytest.mark.parametrize("query", ["Haus~3", "Haus~21 Hof", "+Hause~3", "title:Haus~9", "8080~21", "title:~21"])
+def test_a_fuzziness_past_two_edits_is_refused_before_elasticsearch_refuses_it_with_a_400(query: str) -> None:
+    with pytest.raises(SearchQueryError, match="fuzziness is 0, 1 or 2 edits"):
+        build_search(SearchRequest(query=query))
+
+
+@pytest.mark.parametrize("query", ['"neue Regierung"~30', 'title:"neue Regierung"~30', "Haus ~3", "Haus*~3",
+                                   "Haus~2", '"Haus~3"'])
+def test_a_phrases_slop_and_a_tilde_that_is_no_fuzziness_have_no_such_limit(query: str) -> None:
+    assert build_search(SearchRequest(query=query))["query"]
+
+
+@pytest.mark.parametrize("query", ["title:(Haus Hof)", "author:(Anna | Bob)", "-site:(a.de b.de)"])
+def test_a_field_term_of_a_group_is_refused(query: str) -> None:
+    """``title:(Haus Hof)`` required "Haus" in the title and searched "Hof)" anywhere."""
+    with pytest.raises(SearchQueryError, match="takes a word or a quoted phrase, not a group"):
+        build_search(SearchRequest(query=query))
+
+
+@pytest.mark.parametrize("query", ['"Mercedes -Benz" Preise', '"Preis +Steuer" Auto', '"wir title:Haus" Preise',
+                                   '"a (b -c) d" Preise'])
+def test_search_syntax_inside_a_quoted_phrase_is_words_of_the_phrase(query: str) -> None:
+    """A ``-word`` or ``title:word`` inside quotes was torn out of the phrase into a clause of its own."""
+    parsed = parse_query(query)
+
+    assert parsed.text == query and parsed.terms == ()
+
+
+@pytest.mark.parametrize(("query", "text"), [("Wahl 2024 - Ergebnisse", "Wahl 2024 Ergebnisse"),
+                                             ("Haus -- Garten", "Haus Garten"), ("(Haus - Hof) | x", "(Haus Hof) | x"),
+                                             ('"Berlin - Mitte" Wahl', '"Berlin - Mitte" Wahl')])
+def test_a_dash_standing_apart_is_punctuation_not_a_negation(query: str, text: str) -> None:
+    """A title pasted with its dash ("Wahl 2024 - Ergebnisse") went to simple-query-string, which read "- Ergebnisse"
+    as NOT Ergebnisse, ORed with the other words: every page without "Ergebnisse" matched."""
+    parsed = parse_query(query)
+
+    assert parsed.text == text and parsed.terms == ()
+
+
+@pytest.mark.parametrize("query", ["title:Haus | title:Hof", "site:a.de|site:b.de", "title:Haus|Hof", "Haus | lang:de",
+                                   'author:"A B" |x'])
+def test_a_field_term_beside_a_bar_is_refused_for_every_field_term_must_match(query: str) -> None:
+    """``site:a.de | site:b.de`` searched pages of both sites at once (none), ``title:Haus|Hof`` titles with both."""
+    with pytest.raises(SearchQueryError, match=r"cannot be one side of \|"):
+        build_search(SearchRequest(query=query))
+
+
+@pytest.mark.parametrize("query", ["title:Haus |", "-Paris | title:Haus", "title:Haus |-Paris", "x | y title:Haus"])
+def test_a_stray_bar_or_one_beside_a_signed_term_leaves_a_field_term_alone(query: str) -> None:
+    assert build_search(SearchRequest(query=query))["query"]
+
+
+@given(st.text(alphabet='ab "()-', max_size=40))
+def test_the_nesting_of_a_query_is_its_open_parentheses_outside_phrases(text: str) -> None:
+    """Against a plain walk through the characters: quotes pair left to right (an unclosed one is a character), a
+    stray ")" closes nothing."""
+    expected, depth, index = [], 0, 0
+    while index < len(text):
+        close = text.find('"', index + 1) if text[index] == '"' else -1
+        if close != -1:
+            expected += [-1] * (close + 1 - index)
+            index = close + 1
+            continue
+        depth = depth + 1 if text[index] == "(" else max(0, depth - (text[index] == ")"))
+        expected.append(depth)
+        index += 1
+    levels = _nesting(text)
+
+    assert [level for char, level in zip(text, levels, strict=True) if char not in "()"] == [
+        level for char, level in zip(text, expected, strict=True) if char not in "()"]
