@@ -20,8 +20,8 @@ from readq import Client
 from readq._exit_codes import PARTIAL, SUCCESS, USAGE
 from tests.integration.test_cli import run
 from tests.support.services import drop_indices
-from workers.extraction.documents import build_document, document_id
-from workers.extraction.extractor import Extraction
+from workers.extraction.documents import build_document, document_id, page_document
+from workers.extraction.extractor import Extraction, Extractor
 from workers.extraction.metadata import PageMetadata
 from workers.indexing.elastic import index_versions, mapping_version, write_index
 from workers.indexing.indexer import BulkIndexer
@@ -53,6 +53,22 @@ def index(client: Client, documents: list[dict[str, Any]]) -> None:
     client.make_searchable()
 
 
+HYPHENATED = (
+    "<html><head><title>Die Bundes&shy;regierung plant Steuer&shy;entlastungen</title></head><body><article>"
+    "<h1>Die Bundes&shy;regierung plant Steuer&shy;entlastungen</h1>"
+    + "<p>Die Bundes&shy;regierung will kleine Betriebe mit Steuer&#173;entlastungen stützen. " + FILLER * 4
+    + "</p></article></body></html>"
+)
+
+
+def hyphenated_page(url: str) -> dict[str, Any]:
+    """A page whose headline and body hyphenate their long words with ``&shy;``, as German news sites do, built by
+    the real extractor as the fetch stage builds it."""
+    return dict(page_document(Extractor(min_text_chars=200), HYPHENATED.encode(), content_type="text/html",
+                              url=url, final_url=url, fetched_at="2026-01-01T00:00:00+00:00", http_status=200,
+                              batch="search-test"))
+
+
 @pytest.fixture(scope="module")
 def corpus(settings: Settings) -> Iterator[tuple[Client, str]]:
     """A small index of its own: a German, French, English, Spanish and Polish page, a German page with the parts of
@@ -82,6 +98,7 @@ def corpus(settings: Settings) -> Iterator[tuple[Client, str]]:
                  "de"),
             page(f"{base}/copy", "Zugspitze Gletscher (Kopie)", "Der Gletscher auf der Zugspitze schmilzt. "
                  + FILLER, "de", duplicate_of=f"{base}/original"),
+            hyphenated_page(f"{base}/shy"),
             *(page(f"{base}/paged-{i}", f"Seite {i}", f"Quokka {i} " * (i + 1) + FILLER, "de",
                    published=f"2021-0{i + 1}-15") for i in range(7)),
         ])
@@ -121,6 +138,14 @@ def test_a_german_compound_finds_the_page_that_has_its_parts_only(corpus: tuple[
     assert words["hits"]["hits"] == []  # no page has the word, in any inflection
     assert [hit.url for hit in client.search("Wochenrückblick", lang="de")] == [f"{base}/parts"]
     assert len(client.search("Wochenrückblick", lang="en")) == 0  # English reads no compound parts
+
+
+def test_a_word_hyphenated_on_its_page_is_found_as_typed(corpus: tuple[Client, str]) -> None:
+    client, base = corpus
+    for query in ("Steuerentlastungen", "title:Bundesregierung", "Bundes\u00adregierung Steuerentlastungen"):
+        results = client.search(query, lang="de")
+        assert [hit.url for hit in results] == [f"{base}/shy"], query
+    assert results[0].title == "Die Bundesregierung plant Steuerentlastungen"
 
 
 def test_a_phrase_query_finds_the_words_together_only(corpus: tuple[Client, str]) -> None:
