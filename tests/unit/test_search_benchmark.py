@@ -39,6 +39,9 @@ def test_known_items_are_titles_of_two_words_or_more_that_no_other_page_shares()
 def test_a_query_is_the_titles_words_without_search_syntax() -> None:
     assert title_words('"La Corte no imparte justicia"') == "La Corte no imparte justicia"
     assert title_words("Wir sind weg (und der Titel!) -jetzt | gleich* ~") == "Wir sind weg und der Titel! jetzt gleich"
+    # A sign after a parenthesis starts a word once the parenthesis is gone: it would exclude the title's own word
+    assert title_words("CME Bitcoin (BTC)-Futures-Börse") == "CME Bitcoin BTC Futures-Börse"
+    assert title_words('Wahl ("Umfrage")+Ergebnis |-Nachlese') == "Wahl Umfrage Ergebnis Nachlese"
     kept = "Guinée-Conakry: «Les privatisations» d’intérêts"  # no syntax: hyphens inside words, guillemets
     assert title_words(kept) == kept
 

@@ -77,7 +77,9 @@ OPERATOR_FIELDS = ("title", "author", "text")  # the analysed ones: the others h
 SUBDOMAINS = "*."  # site:*.example.com: the site and its subdomains, as site:example.com
 HOST_CHARACTERS = frozenset(string.ascii_lowercase + string.digits + ".-_:")  # ":" of an IPv6 address
 WORD = re.compile(r"\w+")
-OPERATOR = re.compile(r'["|()~]|(?:^|\s)[+-]|\*(?:\s|$)')  # simple-query-string syntax in the free text
+# Simple-query-string syntax in the free text; a sign is taken with the space or operator before it, so that taking
+# the syntax out ("(BTC)-Futures") leaves no sign that starts a word
+OPERATOR = re.compile(r'(?:^|[\s"|()~])[+-]+|["|()~]|\*(?:\s|$)')
 
 
 class SearchQueryError(ReadqError):
