@@ -62,7 +62,7 @@ def article_text(tree: HtmlElement, *, min_chars: int, description: str | None) 
     lead = find_lead(tree, description) or find_marked_lead(tree, text)
     if lead and lead[:LEAD_PROBE_CHARS] not in fold_whitespace(text):
         text = f"{strip_markup(lead)}\n\n{text}"
-    return cut_comments(text)
+    return drop_calls_to_action(cut_comments(text))
 
 
 class CleanedDocument(Document):  # type: ignore[misc]
@@ -123,6 +123,33 @@ def trim_edges(text: str) -> str:
         lines = [line for index, line in enumerate(lines)
                  if prose[0] <= index <= prose[-1] or not _is_edge_furniture(line, after=index > prose[-1])]
     return "\n".join(lines).strip()
+
+
+#: A call to action that closes a page, in the corpora's languages: a subscription or newsletter prompt, the site's
+#: app, its channels, a sign-up form (``Subscribe now to our eNATION edition``, ``Siguenos en Telegram``, ``Sign me up
+#: to receive the daily Briefing``). At the end of the text only: inside it, such a line is the story's subject.
+CALL_TO_ACTION_RE = re.compile(
+    r"\bsuscr[ií]b|\bsubskrypc|\bnewsletter\b|\bapps?\b.{0,60}\b(?:ios|android)\b|\bapp store\b|\bgoogle play\b|"
+    r"\bs[ií]guenos\b|\bfolg(?:en sie|t) uns\b|\b(?:telegram|whatsapp)\b|\bsign (?:up|me up)\b|\bhazte miembro\b|"
+    r"\bletter to the editor\b", re.IGNORECASE)
+#: ... a prompt is a sentence or two, not a paragraph.
+MAX_CALL_TO_ACTION_CHARS = 400
+#: English "subscribe"/"subscription" lines are shorter: a longer one names a subscription the story is about.
+SUBSCRIBE_RE = re.compile(r"\bsubscri(?:be|ber|bers|ption)\b", re.IGNORECASE)
+MAX_SUBSCRIBE_LINE_CHARS = 160
+
+
+def drop_calls_to_action(text: str) -> str:
+    """``text`` without the calls to action that end it (a subscription prompt, the site's app, its channels)."""
+    lines = text.rstrip().split("\n")
+    while lines and (not lines[-1].strip() or _is_call_to_action(lines[-1].strip())):
+        lines.pop()
+    return "\n".join(lines).strip() if lines else text.strip()
+
+
+def _is_call_to_action(line: str) -> bool:
+    return ((len(line) <= MAX_CALL_TO_ACTION_CHARS and bool(CALL_TO_ACTION_RE.search(line)))
+            or (len(line) <= MAX_SUBSCRIBE_LINE_CHARS and bool(SUBSCRIBE_RE.search(line))))
 
 
 #: Where a comment thread (or the post's footer before one) starts: its heading (``12 Comments``, ``Leave a Reply``,

@@ -11,7 +11,15 @@ from readability import Document
 
 from workers.errors import NoReadableContent
 from workers.extraction import dates
-from workers.extraction.article import CleanedDocument, _around, cut_comments, find_marked_lead, prune, trim_edges
+from workers.extraction.article import (
+    CleanedDocument,
+    _around,
+    cut_comments,
+    drop_calls_to_action,
+    find_marked_lead,
+    prune,
+    trim_edges,
+)
 from workers.extraction.cleaning import clean_tree
 from workers.extraction.dates import WIDESPREAD_LANGUAGES
 from workers.extraction.extractor import Extractor
@@ -433,3 +441,25 @@ def test_declared_date_canonical_link_and_marked_author_are_read_in_page_order()
 def test_characters_xml_cannot_hold_are_dropped_and_the_rest_kept() -> None:
     tree = parse_html("<p>a\x00b\x0bc\x1fd\ufffee\uffff f\tg\nh \u00e9\u20ac\U0001f600</p>")
     assert tree.find(".//p").text == "abcde f\tg\nh \u00e9\u20ac\U0001f600"
+
+
+@pytest.mark.parametrize("prompt", [
+    "Subscribe now to our eNATION edition for the full story.",
+    "For the latest stories and breaking news updates download the Nationnews apps for iOS and Android.",
+    "¿Ya sabías que en Guatemala.com tenemos canal de Telegram? Únete desde tu celular en este enlace de invitación.",
+    "Siguenos en Telegram, Instagram, Facebook y Twitter para recibir en directo todas nuestras actualizaciones",
+    "Yes! Sign me up to receive the daily Nature Briefing email.",
+    "HAZTE MIEMBRO Y DISFRUTA DE BENEFICIOS EXCLUSIVOS",
+])
+def test_calls_to_action_at_the_end_of_the_text_are_dropped(prompt: str) -> None:
+    text = f"{STORY}\n\n{OTHER}\n\n{prompt}\n\n{prompt}"
+    assert drop_calls_to_action(text) == f"{STORY}\n\n{OTHER}".strip()
+
+
+@pytest.mark.parametrize("text", [
+    f"{STORY}\n\nSubscribe now to our newsletter for the harbour news.\n\n{OTHER}",  # not at the end
+    f"{STORY}\n\nThe ferry line now sells a subscription for commuters, which the committee debated at length "
+    "before it approved the price that the operator had asked for in the spring.",  # a long line: the story's subject
+])
+def test_calls_to_action_inside_the_text_and_long_lines_about_subscriptions_are_kept(text: str) -> None:
+    assert drop_calls_to_action(text) == text.strip()
