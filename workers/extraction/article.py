@@ -62,7 +62,9 @@ def article_text(tree: HtmlElement, *, min_chars: int, description: str | None) 
     lead = find_lead(tree, description) or find_marked_lead(tree, text)
     if lead and lead[:LEAD_PROBE_CHARS] not in fold_whitespace(text):
         text = f"{strip_markup(lead)}\n\n{text}"
-    return drop_calls_to_action(cut_comments(text))
+    cut = cut_comments(text)
+    # a short post whose comments are cut would be refused: the comments with it score better than nothing
+    return drop_calls_to_action(cut if prose_chars(cut) >= min_chars else text)
 
 
 class CleanedDocument(Document):  # type: ignore[misc]
@@ -179,10 +181,11 @@ MIN_THREAD_LINES = 2
 
 
 def cut_comments(text: str) -> str:
-    """``text`` up to where a comment thread starts (its heading, the post's footer, a comment's header), when that
-    comes after the first part of its prose; a sentence (``Comments welcome here.``) is no such start. Then up to
-    the first comment header of a thread of them, when prose comes before it (a long thread is most of the text)."""
-    return _cut_thread(_cut_at_comments_start(text))
+    """``text`` up to the first comment header of a thread of them, when prose comes before it (a long thread is
+    most of the text). Then up to where a comment thread starts (its heading, the post's footer, a comment's
+    header), when that comes after the first part of the prose left; a sentence (``Comments welcome here.``) is no
+    such start. In this order, a thread longer than the post no longer hides the heading above it."""
+    return _cut_at_comments_start(_cut_thread(text))
 
 
 def _cut_thread(text: str) -> str:

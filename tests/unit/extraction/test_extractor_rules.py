@@ -365,6 +365,18 @@ def test_a_thread_of_comments_longer_than_the_post_is_cut_at_its_first_comment(h
     assert cut_comments(f"{STORY}\n\n{thread}") == f"{STORY}{first}".strip()
 
 
+def test_a_comment_heading_before_a_thread_longer_than_the_post_is_cut_too() -> None:
+    comment = "I have been waiting for this timetable all summer, and the early ferry finally suits my shifts."
+    thread = "\n\n".join(f"Ann Lee said...\n\n{comment} {n}" for n in range(12))
+    assert cut_comments(f"{STORY}\n\n12 Comments\n\n{thread}") == STORY.strip()
+
+
+def test_a_comment_cut_that_would_leave_too_little_prose_is_not_made() -> None:
+    comment = "Lovely news, we will take the early ferry to the island on Saturday with the whole family."
+    html = _page(f"<article><p>{STORY}</p><h3>2 Comments</h3><p>{comment}</p><p>{comment} Again.</p></article>")
+    assert _text(html) == " ".join(f"{STORY} 2 Comments {comment} {comment} Again.".split())
+
+
 @pytest.mark.parametrize("text", [
     f"{STORY}\n\nPosted by: Ann Lee at May 3, 2024 9:42 AM\n\n{OTHER}\n\n{OTHER}\n\n{OTHER}",  # one footer: the post's
     f"Ann Lee said...\n\nBob Stone said...\n\n{STORY}",  # no prose before them
