@@ -164,7 +164,7 @@ COMMENTS_START_RE = re.compile(
     r"(?:\d+|one|two|three) (?:thoughts|responses|comments|replies) (?:on|to)|"
     r"schreibe(?:n sie)? einen kommentar|kommentar (?:schreiben|verfassen|abgeben)|"
     r"commentaires?|laisser un commentaire|laissez un commentaire|komentarze|dodaj komentarz|comentarios?|"
-    r"deja un comentario|deja una respuesta)\b|"
+    r"deja un comentario|deja una respuesta|(?:bisher |noch )?keine kommentare|vos réactions)\b|"
     r"^trackback|^posted by:|^posted by .{1,60}\b(?:at|on) .{0,60}\d|^this entry was posted (?:on|in)\b|"
     r"^\S.{0,40} said\.{3}$|^(?:please )?(?:login|log in|sign in|register) to (?:leave a |post a |add a )?comment|"
     r"^you (?:must|need to) (?:be logged in|sign in|log in)", re.IGNORECASE)

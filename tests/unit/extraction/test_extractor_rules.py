@@ -339,7 +339,8 @@ def test_a_short_page_that_does_not_declare_an_article_is_still_refused(declarat
 
 @pytest.mark.parametrize("start", ["12 Comments", "Leave a Reply", '3 thoughts on "Ferry timetable"', "Ann Lee said...",
                                    "Posted by: Ann Lee | May 3, 2024 10:19 PM", "TrackBack URL for this entry:",
-                                   "Posted by Ann Lee at 5:27 PM", "Schreibe einen Kommentar"])
+                                   "Posted by Ann Lee at 5:27 PM", "Schreibe einen Kommentar",
+                                   "Bisher keine Kommentare", "Vos réactions"])
 def test_the_text_ends_where_a_comment_thread_starts(start: str) -> None:
     text = f"{STORY}\n\n{OTHER}\n\n{start}\n\nGreat article, thanks for writing it up so clearly for all of us!"
     assert cut_comments(text) == f"{STORY}\n\n{OTHER}".strip()
