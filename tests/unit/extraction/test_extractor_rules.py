@@ -97,6 +97,11 @@ def test_teaser_list_of_small_articles_is_still_dropped() -> None:
     assert "Teaser 1" not in text and STORY.strip() in text
 
 
+def test_ruby_annotations_are_dropped_and_their_base_text_kept() -> None:
+    line = "<p><ruby>子<rp>(</rp><rt>こ</rt><rp>)</rp></ruby>どもへの<ruby>体罰<rt>たいばつ</rt></ruby></p>"
+    assert _cleaned(line).endswith("子どもへの体罰")
+
+
 @pytest.mark.parametrize("caption", ['<figcaption>Photo: Ann Lee</figcaption>',
                                      '<div class="wp-caption-text">Photo: Ann Lee</div>'])
 def test_image_captions_are_dropped(caption: str) -> None:
