@@ -62,9 +62,7 @@ def article_text(tree: HtmlElement, *, min_chars: int, description: str | None) 
     lead = find_lead(tree, description) or find_marked_lead(tree, text)
     if lead and lead[:LEAD_PROBE_CHARS] not in fold_whitespace(text):
         text = f"{strip_markup(lead)}\n\n{text}"
-    cut = cut_comments(text)
-    # a short post whose comments are cut would be refused: the comments with it score better than nothing
-    return drop_calls_to_action(cut if prose_chars(cut) >= min_chars else text)
+    return drop_calls_to_action(cut_comments(text, min_chars))
 
 
 class CleanedDocument(Document):  # type: ignore[misc]
@@ -180,12 +178,18 @@ THREAD_LINE_RE = re.compile(r"^posted by: .{1,60}\b(?:at|on) .{0,60}\d|^\S.{0,40
 MIN_THREAD_LINES = 2
 
 
-def cut_comments(text: str) -> str:
+def cut_comments(text: str, min_chars: int = 0) -> str:
     """``text`` up to the first comment header of a thread of them, when prose comes before it (a long thread is
     most of the text). Then up to where a comment thread starts (its heading, the post's footer, a comment's
     header), when that comes after the first part of the prose left; a sentence (``Comments welcome here.``) is no
-    such start. In this order, a thread longer than the post no longer hides the heading above it."""
-    return _cut_at_comments_start(_cut_thread(text))
+    such start. In this order, a thread longer than the post no longer hides the heading above it; and again on
+    what is left (a post's footer above a thread is in its first part once the thread is gone), while a cut leaves
+    at least ``min_chars`` of prose (a short post would be refused: with its comments it scores better than none)."""
+    while True:
+        cut = _cut_at_comments_start(_cut_thread(text))
+        if cut == text or prose_chars(cut) < min_chars:
+            return text
+        text = cut
 
 
 def _cut_thread(text: str) -> str:

@@ -377,6 +377,15 @@ def test_a_comment_heading_before_a_thread_longer_than_the_post_is_cut_too() -> 
     assert cut_comments(f"{STORY}\n\n12 Comments\n\n{thread}") == STORY.strip()
 
 
+def test_comment_cuts_are_repeated_on_the_prose_left() -> None:
+    comment = "I have been waiting for this timetable all summer, and the early ferry finally suits my shifts."
+    early = "\n\n".join(f"{comment} {n}" for n in range(3))
+    late = "\n\n".join(f"{OTHER} {n}" for n in range(8))
+    # the footer is under 30 % of all the prose; once the thread after "Leave a Reply" is cut, it is over 30 %
+    text = f"{STORY}\n\n{OTHER}\n\nPosted by Ann Lee at 5:27 PM\n\n{early}\n\nLeave a Reply\n\n{late}"
+    assert cut_comments(text) == f"{STORY}\n\n{OTHER}".strip()
+
+
 def test_a_comment_cut_that_would_leave_too_little_prose_is_not_made() -> None:
     comment = "Lovely news, we will take the early ferry to the island on Saturday with the whole family."
     html = _page(f"<article><p>{STORY}</p><h3>2 Comments</h3><p>{comment}</p><p>{comment} Again.</p></article>")
