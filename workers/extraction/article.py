@@ -126,12 +126,13 @@ def trim_edges(text: str) -> str:
 
 
 #: A call to action that closes a page, in the corpora's languages: a subscription or newsletter prompt, the site's
-#: app, its channels, a sign-up form (``Subscribe now to our eNATION edition``, ``Siguenos en Telegram``, ``Sign me up
-#: to receive the daily Briefing``). At the end of the text only: inside it, such a line is the story's subject.
+#: app, its channels (a messenger named as a place: "on WhatsApp", "canal de Telegram"), a sign-up form
+#: (``Subscribe now to our eNATION edition``, ``Sign me up to receive the daily Briefing``). At the end of the text
+#: only: inside it, such a line is the story's subject.
 CALL_TO_ACTION_RE = re.compile(
     r"\bsuscr[ií]b|\bsubskrypc|\bnewsletter\b|\bapps?\b.{0,60}\b(?:ios|android)\b|\bapp store\b|\bgoogle play\b|"
-    r"\bs[ií]guenos\b|\bfolg(?:en sie|t) uns\b|\b(?:telegram|whatsapp)\b|\bsign (?:up|me up)\b|\bhazte miembro\b|"
-    r"\bletter to the editor\b", re.IGNORECASE)
+    r"\bs[ií]guenos\b|\bfolg(?:en sie|t) uns\b|\b(?:on|en|de|auf|per|via) (?:telegram|whatsapp)\b|"
+    r"\bsign (?:up|me up)\b|\bhazte miembro\b|\bletter to the editor\b", re.IGNORECASE)
 #: ... a prompt is a sentence or two, not a paragraph.
 MAX_CALL_TO_ACTION_CHARS = 400
 #: English "subscribe"/"subscription" lines are shorter: a longer one names a subscription the story is about.

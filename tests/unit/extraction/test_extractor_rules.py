@@ -477,6 +477,7 @@ def test_characters_xml_cannot_hold_are_dropped_and_the_rest_kept() -> None:
     "Siguenos en Telegram, Instagram, Facebook y Twitter para recibir en directo todas nuestras actualizaciones",
     "Yes! Sign me up to receive the daily Nature Briefing email.",
     "HAZTE MIEMBRO Y DISFRUTA DE BENEFICIOS EXCLUSIVOS",
+    "Send us a message on WhatsApp at 1-876-499-0169 or email us.",
 ])
 def test_calls_to_action_at_the_end_of_the_text_are_dropped(prompt: str) -> None:
     text = f"{STORY}\n\n{OTHER}\n\n{prompt}\n\n{prompt}"
@@ -487,6 +488,7 @@ def test_calls_to_action_at_the_end_of_the_text_are_dropped(prompt: str) -> None
     f"{STORY}\n\nSubscribe now to our newsletter for the harbour news.\n\n{OTHER}",  # not at the end
     f"{STORY}\n\nThe ferry line now sells a subscription for commuters, which the committee debated at length "
     "before it approved the price that the operator had asked for in the spring.",  # a long line: the story's subject
+    f"{STORY}\n\nWith WhatsApp showing no signs of letting up, more operators will try to secure deals with it.",
 ])
 def test_calls_to_action_inside_the_text_and_long_lines_about_subscriptions_are_kept(text: str) -> None:
     assert drop_calls_to_action(text) == text.strip()
