@@ -62,7 +62,7 @@ def article_text(tree: HtmlElement, *, min_chars: int, description: str | None) 
     lead = find_lead(tree, description) or find_marked_lead(tree, text)
     if lead and lead[:LEAD_PROBE_CHARS] not in fold_whitespace(text):
         text = f"{strip_markup(lead)}\n\n{text}"
-    return cut_comments(text)
+    return drop_calls_to_action(cut_comments(text, min_chars))
 
 
 class CleanedDocument(Document):  # type: ignore[misc]
@@ -125,6 +125,34 @@ def trim_edges(text: str) -> str:
     return "\n".join(lines).strip()
 
 
+#: A call to action that closes a page, in the corpora's languages: a subscription or newsletter prompt, the site's
+#: app, its channels (a messenger named as a place: "on WhatsApp", "canal de Telegram"), a sign-up form
+#: (``Subscribe now to our eNATION edition``, ``Sign me up to receive the daily Briefing``). At the end of the text
+#: only: inside it, such a line is the story's subject.
+CALL_TO_ACTION_RE = re.compile(
+    r"\bsuscr[ií]b|\bsubskrypc|\bnewsletter\b|\bapps?\b.{0,60}\b(?:ios|android)\b|\bapp store\b|\bgoogle play\b|"
+    r"\bs[ií]guenos\b|\bfolg(?:en sie|t) uns\b|\b(?:on|en|de|auf|per|via) (?:telegram|whatsapp)\b|"
+    r"\bsign (?:up|me up)\b|\bhazte miembro\b|\bletter to the editor\b", re.IGNORECASE)
+#: ... a prompt is a sentence or two, not a paragraph.
+MAX_CALL_TO_ACTION_CHARS = 400
+#: English "subscribe"/"subscription" lines are shorter: a longer one names a subscription the story is about.
+SUBSCRIBE_RE = re.compile(r"\bsubscri(?:be|ber|bers|ption)\b", re.IGNORECASE)
+MAX_SUBSCRIBE_LINE_CHARS = 160
+
+
+def drop_calls_to_action(text: str) -> str:
+    """``text`` without the calls to action that end it (a subscription prompt, the site's app, its channels)."""
+    lines = text.rstrip().split("\n")
+    while lines and (not lines[-1].strip() or _is_call_to_action(lines[-1].strip())):
+        lines.pop()
+    return "\n".join(lines).strip() if lines else text.strip()
+
+
+def _is_call_to_action(line: str) -> bool:
+    return ((len(line) <= MAX_CALL_TO_ACTION_CHARS and bool(CALL_TO_ACTION_RE.search(line)))
+            or (len(line) <= MAX_SUBSCRIBE_LINE_CHARS and bool(SUBSCRIBE_RE.search(line))))
+
+
 #: Where a comment thread (or the post's footer before one) starts: its heading (``12 Comments``, ``Leave a Reply``,
 #: ``3 thoughts on "..."``, ``Schreibe einen Kommentar``), a blog engine's post footer (``Posted by Ann at 5:27 PM``,
 #: ``This entry was posted on...``, ``TrackBack URL``), a comment's own header (``Ann said...``, ``Posted by: Ann |``),
@@ -135,7 +163,7 @@ COMMENTS_START_RE = re.compile(
     r"(?:\d+|one|two|three) (?:thoughts|responses|comments|replies) (?:on|to)|"
     r"schreibe(?:n sie)? einen kommentar|kommentar (?:schreiben|verfassen|abgeben)|"
     r"commentaires?|laisser un commentaire|laissez un commentaire|komentarze|dodaj komentarz|comentarios?|"
-    r"deja un comentario|deja una respuesta)\b|"
+    r"deja un comentario|deja una respuesta|(?:bisher |noch )?keine kommentare|vos réactions)\b|"
     r"^trackback|^posted by:|^posted by .{1,60}\b(?:at|on) .{0,60}\d|^this entry was posted (?:on|in)\b|"
     r"^\S.{0,40} said\.{3}$|^(?:please )?(?:login|log in|sign in|register) to (?:leave a |post a |add a )?comment|"
     r"^you (?:must|need to) (?:be logged in|sign in|log in)", re.IGNORECASE)
@@ -151,11 +179,18 @@ THREAD_LINE_RE = re.compile(r"^posted by: .{1,60}\b(?:at|on) .{0,60}\d|^\S.{0,40
 MIN_THREAD_LINES = 2
 
 
-def cut_comments(text: str) -> str:
-    """``text`` up to where a comment thread starts (its heading, the post's footer, a comment's header), when that
-    comes after the first part of its prose; a sentence (``Comments welcome here.``) is no such start. Then up to
-    the first comment header of a thread of them, when prose comes before it (a long thread is most of the text)."""
-    return _cut_thread(_cut_at_comments_start(text))
+def cut_comments(text: str, min_chars: int = 0) -> str:
+    """``text`` up to the first comment header of a thread of them, when prose comes before it (a long thread is
+    most of the text). Then up to where a comment thread starts (its heading, the post's footer, a comment's
+    header), when that comes after the first part of the prose left; a sentence (``Comments welcome here.``) is no
+    such start. In this order, a thread longer than the post no longer hides the heading above it; and again on
+    what is left (a post's footer above a thread is in its first part once the thread is gone), while a cut leaves
+    at least ``min_chars`` of prose (a short post would be refused: with its comments it scores better than none)."""
+    while True:
+        cut = _cut_at_comments_start(_cut_thread(text))
+        if cut == text or prose_chars(cut) < min_chars:
+            return text
+        text = cut
 
 
 def _cut_thread(text: str) -> str:

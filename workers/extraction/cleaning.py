@@ -11,9 +11,10 @@ from lxml.html import HtmlElement
 from workers.extraction.patterns import ARTICLE_CLASS_RE, BOILERPLATE_RE, CAPTION_RE, class_and_id
 from workers.extraction.text import fold_whitespace
 
-#: Elements that never hold article prose.
+#: Elements that never hold article prose; ruby annotations (``<rt>``, ``<rp>``: the reading of the characters they
+#: follow, furigana) are not read as part of the line.
 DROP_TAGS = frozenset({"button", "select", "svg", "template", "iframe", "object", "embed", "canvas", "script", "style",
-                       "link"})
+                       "link", "rt", "rp"})
 #: Page furniture by its tag: asides, footers, dialogs, image captions.
 FURNITURE_TAGS = frozenset({"aside", "footer", "dialog", "figcaption"})
 #: Navigation, dropped like furniture by its class: unless it holds most of the page (an unclosed ``<nav>`` swallows

@@ -11,7 +11,15 @@ from readability import Document
 
 from workers.errors import NoReadableContent
 from workers.extraction import dates
-from workers.extraction.article import CleanedDocument, _around, cut_comments, find_marked_lead, prune, trim_edges
+from workers.extraction.article import (
+    CleanedDocument,
+    _around,
+    cut_comments,
+    drop_calls_to_action,
+    find_marked_lead,
+    prune,
+    trim_edges,
+)
 from workers.extraction.cleaning import clean_tree
 from workers.extraction.dates import WIDESPREAD_LANGUAGES
 from workers.extraction.extractor import Extractor
@@ -87,6 +95,11 @@ def test_teaser_list_of_small_articles_is_still_dropped() -> None:
     body = f'<div class="related">{teasers}</div><div>{STORY * 8}</div>'
     text = _cleaned(body)
     assert "Teaser 1" not in text and STORY.strip() in text
+
+
+def test_ruby_annotations_are_dropped_and_their_base_text_kept() -> None:
+    line = "<p><ruby>子<rp>(</rp><rt>こ</rt><rp>)</rp></ruby>どもへの<ruby>体罰<rt>たいばつ</rt></ruby></p>"
+    assert _cleaned(line).endswith("子どもへの体罰")
 
 
 @pytest.mark.parametrize("caption", ['<figcaption>Photo: Ann Lee</figcaption>',
@@ -331,7 +344,8 @@ def test_a_short_page_that_does_not_declare_an_article_is_still_refused(declarat
 
 @pytest.mark.parametrize("start", ["12 Comments", "Leave a Reply", '3 thoughts on "Ferry timetable"', "Ann Lee said...",
                                    "Posted by: Ann Lee | May 3, 2024 10:19 PM", "TrackBack URL for this entry:",
-                                   "Posted by Ann Lee at 5:27 PM", "Schreibe einen Kommentar"])
+                                   "Posted by Ann Lee at 5:27 PM", "Schreibe einen Kommentar",
+                                   "Bisher keine Kommentare", "Vos réactions"])
 def test_the_text_ends_where_a_comment_thread_starts(start: str) -> None:
     text = f"{STORY}\n\n{OTHER}\n\n{start}\n\nGreat article, thanks for writing it up so clearly for all of us!"
     assert cut_comments(text) == f"{STORY}\n\n{OTHER}".strip()
@@ -355,6 +369,27 @@ def test_a_thread_of_comments_longer_than_the_post_is_cut_at_its_first_comment(h
     thread = "\n\n".join(f"{header}\n\n{comment} {n}\n\n{footer}".strip() for n in range(12))
     first = f"\n\n{comment} 0" if footer else ""  # a footer follows its comment: the first stays
     assert cut_comments(f"{STORY}\n\n{thread}") == f"{STORY}{first}".strip()
+
+
+def test_a_comment_heading_before_a_thread_longer_than_the_post_is_cut_too() -> None:
+    comment = "I have been waiting for this timetable all summer, and the early ferry finally suits my shifts."
+    thread = "\n\n".join(f"Ann Lee said...\n\n{comment} {n}" for n in range(12))
+    assert cut_comments(f"{STORY}\n\n12 Comments\n\n{thread}") == STORY.strip()
+
+
+def test_comment_cuts_are_repeated_on_the_prose_left() -> None:
+    comment = "I have been waiting for this timetable all summer, and the early ferry finally suits my shifts."
+    early = "\n\n".join(f"{comment} {n}" for n in range(3))
+    late = "\n\n".join(f"{OTHER} {n}" for n in range(8))
+    # the footer is under 30 % of all the prose; once the thread after "Leave a Reply" is cut, it is over 30 %
+    text = f"{STORY}\n\n{OTHER}\n\nPosted by Ann Lee at 5:27 PM\n\n{early}\n\nLeave a Reply\n\n{late}"
+    assert cut_comments(text) == f"{STORY}\n\n{OTHER}".strip()
+
+
+def test_a_comment_cut_that_would_leave_too_little_prose_is_not_made() -> None:
+    comment = "Lovely news, we will take the early ferry to the island on Saturday with the whole family."
+    html = _page(f"<article><p>{STORY}</p><h3>2 Comments</h3><p>{comment}</p><p>{comment} Again.</p></article>")
+    assert _text(html) == " ".join(f"{STORY} 2 Comments {comment} {comment} Again.".split())
 
 
 @pytest.mark.parametrize("text", [
@@ -433,3 +468,27 @@ def test_declared_date_canonical_link_and_marked_author_are_read_in_page_order()
 def test_characters_xml_cannot_hold_are_dropped_and_the_rest_kept() -> None:
     tree = parse_html("<p>a\x00b\x0bc\x1fd\ufffee\uffff f\tg\nh \u00e9\u20ac\U0001f600</p>")
     assert tree.find(".//p").text == "abcde f\tg\nh \u00e9\u20ac\U0001f600"
+
+
+@pytest.mark.parametrize("prompt", [
+    "Subscribe now to our eNATION edition for the full story.",
+    "For the latest stories and breaking news updates download the Nationnews apps for iOS and Android.",
+    "¿Ya sabías que en Guatemala.com tenemos canal de Telegram? Únete desde tu celular en este enlace de invitación.",
+    "Siguenos en Telegram, Instagram, Facebook y Twitter para recibir en directo todas nuestras actualizaciones",
+    "Yes! Sign me up to receive the daily Nature Briefing email.",
+    "HAZTE MIEMBRO Y DISFRUTA DE BENEFICIOS EXCLUSIVOS",
+    "Send us a message on WhatsApp at 1-876-499-0169 or email us.",
+])
+def test_calls_to_action_at_the_end_of_the_text_are_dropped(prompt: str) -> None:
+    text = f"{STORY}\n\n{OTHER}\n\n{prompt}\n\n{prompt}"
+    assert drop_calls_to_action(text) == f"{STORY}\n\n{OTHER}".strip()
+
+
+@pytest.mark.parametrize("text", [
+    f"{STORY}\n\nSubscribe now to our newsletter for the harbour news.\n\n{OTHER}",  # not at the end
+    f"{STORY}\n\nThe ferry line now sells a subscription for commuters, which the committee debated at length "
+    "before it approved the price that the operator had asked for in the spring.",  # a long line: the story's subject
+    f"{STORY}\n\nWith WhatsApp showing no signs of letting up, more operators will try to secure deals with it.",
+])
+def test_calls_to_action_inside_the_text_and_long_lines_about_subscriptions_are_kept(text: str) -> None:
+    assert drop_calls_to_action(text) == text.strip()
