@@ -12,6 +12,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from readq import Client, Document
 from readq._exit_codes import INTERRUPTED, PARTIAL, SUCCESS, USAGE
 from readq._services import wait_for
@@ -165,12 +167,17 @@ def test_wait_says_when_no_worker_runs_and_ctrl_c_leaves_the_batch_going(idle: C
     err = tmp_path / "stderr"
     with err.open("w") as stderr:
         waiting = subprocess.Popen([READQ, "enqueue", site.url(f"/gen/idle-{batch}"), "--batch", batch, "--wait"],
-                                   env={**os.environ, **settings_env(idle.settings)}, stdout=subprocess.PIPE,
-                                   stderr=stderr, text=True)
+                                   env={**os.environ, **settings_env(idle.settings), "PYTHONFAULTHANDLER": "1"},
+                                   stdout=subprocess.PIPE, stderr=stderr, text=True)
         try:
             wait_for(lambda: "no readq worker answers" in err.read_text(), "the warning", timeout=60)
             waiting.send_signal(signal.SIGINT)
-            code = waiting.wait(timeout=30)
+            try:
+                code = waiting.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                waiting.send_signal(signal.SIGABRT)  # with PYTHONFAULTHANDLER: every thread's stack on stderr
+                waiting.wait(timeout=30)
+                pytest.fail(f"readq did not stop within 30 s of Ctrl-C; where it was:\n{err.read_text()}")
         finally:
             if waiting.poll() is None:
                 waiting.kill()
