@@ -161,6 +161,12 @@ def test_wait_json_prints_json_lines_with_the_receipt_last(workers: Client, site
     assert all(r["batch"] == batch and "done" in r and datetime.fromisoformat(r["at"]) for r in records[:-1])
 
 
+def _ctrl_c_as_at_a_terminal() -> None:
+    """A shell starts a background job (``make test &``, CI) with SIGINT ignored, and Python then keeps ignoring it:
+    the process under test gets SIGINT as a terminal delivers it, whatever ran the suite."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_wait_says_when_no_worker_runs_and_ctrl_c_leaves_the_batch_going(idle: Client, site: LocalSite,
                                                                         tmp_path: Path) -> None:
     batch = new_batch()
@@ -168,7 +174,8 @@ def test_wait_says_when_no_worker_runs_and_ctrl_c_leaves_the_batch_going(idle: C
     with err.open("w") as stderr:
         waiting = subprocess.Popen([READQ, "enqueue", site.url(f"/gen/idle-{batch}"), "--batch", batch, "--wait"],
                                    env={**os.environ, **settings_env(idle.settings), "PYTHONFAULTHANDLER": "1"},
-                                   stdout=subprocess.PIPE, stderr=stderr, text=True)
+                                   stdout=subprocess.PIPE, stderr=stderr, text=True,
+                                   preexec_fn=_ctrl_c_as_at_a_terminal)
         try:
             wait_for(lambda: "no readq worker answers" in err.read_text(), "the warning", timeout=60)
             waiting.send_signal(signal.SIGINT)
